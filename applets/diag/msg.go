@@ -1,0 +1,50 @@
+package diag
+
+import "syscall"
+
+// The daemontools convention: every diagnostic is one line on stderr,
+// written with a single write(2) so that lines from concurrent writers
+// (several supervisors inside one svscan) never interleave.
+
+// Write sends one finished line to stderr, ignoring errors as the
+// reference does.
+func Write(line string) {
+	b := []byte(line)
+	for len(b) > 0 {
+		n, err := syscall.Write(2, b)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil || n <= 0 {
+			return
+		}
+		b = b[n:]
+	}
+}
+
+func line(prog, kind, msg string, err error) string {
+	s := prog + kind + msg
+	if err != nil {
+		s += ": " + Text(err)
+	}
+	return s + "\n"
+}
+
+// Fatal prints "PROG: fatal: MSG[: ERR]" and returns code, so that an
+// applet can write `return diag.Fatal("svc", 111, "unable to ...", err)`.
+func Fatal(prog string, code int, msg string, err error) int {
+	Write(line(prog, ": fatal: ", msg, err))
+	return code
+}
+
+// Warn prints "PROG: warning: MSG[: ERR]".
+func Warn(prog, msg string, err error) {
+	Write(line(prog, ": warning: ", msg, err))
+}
+
+// Usage prints "PROG: usage: TEXT" and returns code (100 for every
+// program except envdir, whose usage error is 111).
+func Usage(prog string, code int, text string) int {
+	Write(prog + ": usage: " + text + "\n")
+	return code
+}
