@@ -25,6 +25,11 @@ type Options struct {
 	Stdio []int
 	// Env is the environment of ./run; nil means the process's.
 	Env []string
+	// Display is the directory as messages name it, when that differs
+	// from the path given to New: svscan runs a service's logger as the
+	// reference's `supervise log` started inside the service directory,
+	// so its messages say "log/...".
+	Display string
 }
 
 // Error is a start-up failure: Msg is the reference's text
@@ -61,7 +66,8 @@ const forkPause = 60 * time.Second
 // directory) live in its fields: a dropped *os.File would be closed by
 // the garbage collector.
 type Supervisor struct {
-	dir      string // as given, for messages
+	dir      string // as messages name it
+	path     string // as given to New
 	name     string
 	childDir string // where ./run is started
 	stdio    [3]uintptr
@@ -121,6 +127,7 @@ func procSelfFD() bool {
 func New(dir string, opt Options) (*Supervisor, error) {
 	s := &Supervisor{
 		dir:      dir,
+		path:     dir,
 		name:     opt.Name,
 		env:      opt.Env,
 		dirfd:    -1,
@@ -131,6 +138,9 @@ func New(dir string, opt Options) (*Supervisor, error) {
 	}
 	if s.name == "" {
 		s.name = "supervise"
+	}
+	if opt.Display != "" {
+		s.dir = opt.Display
 	}
 	s.stdio = [3]uintptr{0, 1, 2}
 	for i := 0; i < len(opt.Stdio) && i < 3; i++ {
@@ -147,7 +157,7 @@ func New(dir string, opt Options) (*Supervisor, error) {
 }
 
 func (s *Supervisor) setup() error {
-	fd, err := unix.Open(s.dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	fd, err := unix.Open(s.path, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return &Error{"unable to chdir to " + s.dir, err}
 	}
@@ -155,7 +165,7 @@ func (s *Supervisor) setup() error {
 	if procSelfFD() {
 		s.childDir = "/proc/self/fd/" + strconv.Itoa(fd)
 	} else {
-		s.childDir = s.dir
+		s.childDir = s.path
 	}
 
 	var st unix.Stat_t
@@ -238,7 +248,7 @@ func (s *Supervisor) makeSuperviseDir() error {
 	return nil
 }
 
-// Dir returns the directory as it was given to New.
+// Dir returns the directory as messages name it.
 func (s *Supervisor) Dir() string { return s.dir }
 
 // Done is closed when Run has returned and every descriptor is closed,

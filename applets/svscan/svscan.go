@@ -1,9 +1,110 @@
-// Package svscan holds the svscan, svscanboot applets.
+// Package svscan holds the svscan and svscanboot applets.
 package svscan
 
-import "github.com/daemontools-go/daemontools/applets"
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/daemontools-go/daemontools/applets"
+	"github.com/daemontools-go/daemontools/applets/diag"
+	"github.com/daemontools-go/daemontools/supervision"
+	"golang.org/x/sys/unix"
+)
 
 func init() {
-	applets.Register(applets.Applet{Name: "svscan", Summary: "start and watch a collection of services", Main: applets.NotImplemented("svscan")})
-	applets.Register(applets.Applet{Name: "svscanboot", Summary: "start svscan with its output shown by readproctitle", Main: applets.NotImplemented("svscanboot")})
+	applets.Register(applets.Applet{Name: "svscan", Summary: "start and watch a collection of services", Main: Main})
+	applets.Register(applets.Applet{Name: "svscanboot", Summary: "start svscan with its output shown by readproctitle", Main: bootMain})
+}
+
+// Main is `svscan [dir]`: it supervises every service directory in dir
+// (default: the current directory) from this one process.
+func Main(argv []string) int {
+	if len(argv) > 1 {
+		if err := os.Chdir(argv[1]); err != nil {
+			return diag.Fatal("svscan", 111, "unable to chdir to "+argv[1], err)
+		}
+	}
+	// Descriptors we inherited without close-on-exec must not reach the
+	// services: the reference's see only 0-2 (and the log pipe).
+	unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
+	supervision.NewScanner().Run()
+	return 0
+}
+
+// bootPath is the PATH the reference's svscanboot sets.
+const bootPath = "/command:/usr/local/bin:/usr/local/sbin:/bin:/sbin:/usr/bin:/usr/sbin:/usr/X11R6/bin"
+
+// bootDir is where Debian's svscanboot looks for services (upstream
+// used /service).
+const bootDir = "/etc/service"
+
+// bootMain is svscanboot: with stdio on /dev/null, it stops and
+// dismisses any supervise left from before (`svc -dx` on every service
+// and log), then runs `svscan /etc/service 2>&1 | readproctitle service
+// errors: ...` with an environment of PATH alone. svscan takes over this
+// process; readproctitle is its child.
+func bootMain(argv []string) int {
+	dir := bootDir
+	if len(argv) > 1 {
+		dir = argv[1] // an extension: the reference takes no argument
+	}
+	os.Setenv("PATH", bootPath)
+	null, err := unix.Open("/dev/null", unix.O_RDWR, 0)
+	if err == nil {
+		for fd := 0; fd < 3; fd++ {
+			unix.Dup2(null, fd)
+		}
+		if null > 2 {
+			unix.Close(null)
+		}
+	}
+	for _, pattern := range []string{dir + "/*", dir + "/*/log"} {
+		matches, _ := filepath.Glob(pattern)
+		for _, m := range matches {
+			control(m, "dx")
+		}
+	}
+	env := []string{"PATH=" + bootPath}
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		return 111
+	}
+	title := []string{"readproctitle", "service", "errors:", strings.Repeat(".", 400)}
+	if _, err := syscall.ForkExec(program("readproctitle"), title, &syscall.ProcAttr{Env: env, Files: []uintptr{uintptr(p[0]), 1, 2}}); err != nil {
+		return 111
+	}
+	unix.Dup2(p[1], 1)
+	unix.Dup2(p[1], 2)
+	unix.Close(p[0])
+	unix.Close(p[1])
+	syscall.Exec(program("svscan"), []string{"svscan", dir}, env)
+	return 111
+}
+
+// control writes cmds to dir/supervise/control, as svc does, ignoring
+// failures as svscanboot (whose stderr is /dev/null) does.
+func control(dir, cmds string) {
+	fd, err := unix.Open(dir+"/supervise/control", unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return
+	}
+	unix.Write(fd, []byte(cmds))
+	unix.Close(fd)
+}
+
+// program finds name in the boot PATH, as the reference's script does;
+// when it is not there it runs this executable under that name.
+func program(name string) string {
+	for _, d := range filepath.SplitList(bootPath) {
+		p := filepath.Join(d, name)
+		if unix.Access(p, unix.X_OK) == nil {
+			return p
+		}
+	}
+	if exe, err := os.Executable(); err == nil {
+		return exe
+	}
+	return "/proc/self/exe"
 }

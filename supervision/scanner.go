@@ -1,0 +1,289 @@
+package supervision
+
+import (
+	"errors"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"github.com/daemontools-go/daemontools/applets/diag"
+	"golang.org/x/sys/unix"
+)
+
+// ScanInterval is how often svscan rescans when nothing wakes it
+// earlier; the reference sleeps 5 seconds between scans.
+const ScanInterval = 5 * time.Second
+
+// watchSettle is how long a scan waits after a directory event for
+// further events: a service published with `cp -r` or `mv` then appears
+// whole, and a burst of links costs one scan.
+const watchSettle = 20 * time.Millisecond
+
+// devIno identifies a service directory, as the reference's svscan does:
+// by what stat(2) says, so two names for one directory are one service.
+type devIno struct{ dev, ino uint64 }
+
+// entry is one service directory found by the scanner.
+type entry struct {
+	name   string
+	active bool
+	hasLog bool
+	// pipe connects the service's stdout to its logger's stdin. The
+	// scanner holds both ends for the entry's whole life, so neither a
+	// restart of the service nor one of the logger loses a line.
+	pipe [2]int
+	main *Supervisor
+	log  *Supervisor
+}
+
+// Scanner is svscan: it runs a Supervisor for every subdirectory of the
+// directory it scans, and one for SUB/log when that exists, all in this
+// process. It must be used from the directory it scans (svscan chdirs
+// there first), because every name it prints and passes on is relative
+// to it, as the reference's are.
+type Scanner struct {
+	entries map[devIno]*entry
+	// stdio is what services and loggers inherit besides the log pipe.
+	stdio [3]int
+
+	watch   *os.File // inotify descriptor, nil without inotify
+	rescan  chan struct{}
+	watched chan struct{}
+}
+
+// NewScanner prepares a scanner of the current directory.
+func NewScanner() *Scanner {
+	return &Scanner{
+		entries: make(map[devIno]*entry),
+		stdio:   [3]int{0, 1, 2},
+		rescan:  make(chan struct{}, 1),
+		watched: make(chan struct{}, 1),
+	}
+}
+
+// Rescan asks Run to scan at once.
+func (sc *Scanner) Rescan() {
+	select {
+	case sc.rescan <- struct{}{}:
+	default:
+	}
+}
+
+// Run scans now and then forever: every ScanInterval, on SIGHUP or
+// SIGALRM (the reference dies of either; rescanning is what a user who
+// sends them means), and shortly after a new entry appears in the
+// directory when inotify is available.
+func (sc *Scanner) Run() {
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGALRM)
+	sc.startWatch()
+	timer := time.NewTimer(0)
+	var settle <-chan time.Time
+	fromWatch := false
+	for {
+		select {
+		case <-timer.C:
+			fromWatch = false
+		case <-sigs:
+			fromWatch = false
+		case <-sc.rescan:
+			fromWatch = false
+		case <-sc.watched:
+			if settle == nil {
+				settle = time.After(watchSettle)
+			}
+			continue
+		case <-settle:
+			fromWatch = true
+		}
+		settle = nil
+		sc.Scan(fromWatch)
+		timer.Reset(ScanInterval)
+	}
+}
+
+// Scan is one pass of the reference's svscan. fromWatch marks a scan
+// prompted by a directory event: it picks up only new services that
+// already have a run file, so that a directory still being filled in
+// (its log/ not made yet, which is looked for only once) is left for the
+// periodic scan, exactly as the reference would find it.
+func (sc *Scanner) Scan(fromWatch bool) {
+	for _, e := range sc.entries {
+		e.reap()
+		e.active = false
+	}
+	d, err := os.Open(".")
+	if err != nil {
+		diag.Warn("svscan", "unable to read directory", err)
+		return
+	}
+	names, err := d.Readdirnames(-1)
+	d.Close()
+	if err != nil {
+		diag.Warn("svscan", "unable to read directory", err)
+		return
+	}
+	for _, name := range names {
+		sc.start(name, fromWatch)
+	}
+	for k, e := range sc.entries {
+		if !e.active && e.main == nil && e.log == nil {
+			e.closePipe()
+			delete(sc.entries, k)
+		}
+	}
+}
+
+// reap forgets supervisors that have finished (after `svc -x`), so that
+// the scan starts new ones, as the reference restarts a supervise that
+// exited.
+func (e *entry) reap() {
+	if e.main != nil && isDone(e.main) {
+		e.main = nil
+	}
+	if e.log != nil && isDone(e.log) {
+		e.log = nil
+	}
+}
+
+func isDone(s *Supervisor) bool {
+	select {
+	case <-s.Done():
+		return true
+	default:
+		return false
+	}
+}
+
+func (e *entry) closePipe() {
+	if e.hasLog {
+		unix.Close(e.pipe[0])
+		unix.Close(e.pipe[1])
+		e.hasLog = false
+	}
+}
+
+func (sc *Scanner) start(name string, fromWatch bool) {
+	if name == "" || name[0] == '.' {
+		return
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(name, &st); err != nil {
+		diag.Warn("svscan", "unable to stat "+name, err)
+		return
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+		return
+	}
+	key := devIno{uint64(st.Dev), st.Ino}
+	e := sc.entries[key]
+	if e == nil {
+		if fromWatch {
+			if err := unix.Access(name+"/run", unix.F_OK); err != nil {
+				return
+			}
+		}
+		e = &entry{name: name}
+		if len(name) <= 255 {
+			err := unix.Stat(name+"/log", &st)
+			if err == nil {
+				e.hasLog = true
+			} else if err != unix.ENOENT {
+				diag.Warn("svscan", "unable to stat "+name+"/log", err)
+				return
+			}
+		}
+		if e.hasLog {
+			if err := unix.Pipe2(e.pipe[:], unix.O_CLOEXEC); err != nil {
+				diag.Warn("svscan", "unable to create pipe for "+name, err)
+				return
+			}
+		}
+		sc.entries[key] = e
+	}
+	e.active = true
+	if e.main == nil {
+		stdio := sc.stdio
+		if e.hasLog {
+			stdio[1] = e.pipe[1]
+		}
+		e.main = launch(name, Options{Stdio: stdio[:]})
+	}
+	if e.hasLog && e.log == nil {
+		stdio := sc.stdio
+		stdio[0] = e.pipe[0]
+		e.log = launch(name+"/log", Options{Stdio: stdio[:], Display: "log"})
+	}
+}
+
+// launch starts a Supervisor as the reference's svscan starts a
+// supervise process. A supervise that cannot start prints its fatal
+// message and exits; the next scan tries again. So does ours.
+func launch(dir string, opt Options) *Supervisor {
+	s, err := New(dir, opt)
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			diag.Fatal("supervise", 111, e.Msg, e.Err)
+		} else {
+			diag.Fatal("supervise", 111, "unable to supervise "+dir, err)
+		}
+		return nil
+	}
+	go s.Run()
+	return s
+}
+
+// startWatch asks inotify for the directory's new entries. Where
+// inotify is missing or refuses (some network and FUSE file systems),
+// the periodic scan is all there is, as with the reference.
+func (sc *Scanner) startWatch() {
+	fd, err := unix.InotifyInit1(unix.IN_CLOEXEC | unix.IN_NONBLOCK)
+	if err != nil {
+		return
+	}
+	if _, err := unix.InotifyAddWatch(fd, ".", unix.IN_CREATE|unix.IN_MOVED_TO); err != nil {
+		unix.Close(fd)
+		return
+	}
+	sc.watch = os.NewFile(uintptr(fd), "inotify")
+	go sc.readWatch()
+}
+
+// readWatch turns directory events into scan requests. An event for a
+// name beginning with '.' (a service being prepared, or disabled) asks
+// for nothing. When the watch goes away (the directory was removed or
+// its file system unmounted) the periodic scan carries on alone.
+func (sc *Scanner) readWatch() {
+	buf := make([]byte, 4096)
+	for {
+		n, err := sc.watch.Read(buf)
+		if err != nil {
+			sc.watch.Close()
+			return
+		}
+		want := false
+		for off := 0; off+unix.SizeofInotifyEvent <= n; {
+			ev := (*unix.InotifyEvent)(unsafe.Pointer(&buf[off]))
+			name := buf[off+unix.SizeofInotifyEvent : off+unix.SizeofInotifyEvent+int(ev.Len)]
+			off += unix.SizeofInotifyEvent + int(ev.Len)
+			switch {
+			case ev.Mask&unix.IN_IGNORED != 0:
+				sc.watch.Close()
+				return
+			case ev.Mask&unix.IN_Q_OVERFLOW != 0:
+				want = true
+			case len(name) > 0 && name[0] != '.':
+				want = true
+			}
+		}
+		if want {
+			select {
+			case sc.watched <- struct{}{}:
+			default:
+			}
+		}
+	}
+}
