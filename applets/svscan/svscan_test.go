@@ -281,3 +281,61 @@ func TestClientsInterop(t *testing.T) {
 		})
 	}
 }
+
+// svscanboot runs svscan with its errors shown in readproctitle's
+// title. It looks both programs up in the reference's fixed PATH, so the
+// test puts our links in /usr/local/bin inside a private mount
+// namespace.
+func TestSvscanboot(t *testing.T) {
+	apptest.RequireRoot(t)
+	if _, err := exec.LookPath("unshare"); err != nil {
+		t.Skip("unshare is not installed")
+	}
+	sd := t.TempDir()
+	svc(t, filepath.Join(sd, "s"), "exec sleep 1000")
+	if err := os.Symlink("/nonexistent", filepath.Join(sd, "dangling")); err != nil {
+		t.Fatal(err)
+	}
+	exe := apptest.Exe(t)
+	cmd := exec.Command("unshare", "-m", "sh", "-c",
+		`mount -t tmpfs tmpfs /usr/local/bin && "$0" install-links /usr/local/bin && exec "$0" svscanboot "$1"`, exe, sd)
+	p := apptest.Start(t, cmd)
+	apptest.Poll(t, wait, "s up", func() bool { return alive(pid(filepath.Join(sd, "s"))) })
+
+	// svscan took over the process (unshare runs sh as its child).
+	var title string
+	apptest.Poll(t, wait, "readproctitle showing the warning", func() bool {
+		for _, child := range children(p.Pid()) {
+			for _, grandchild := range append(children(child), child) {
+				b, _ := os.ReadFile("/proc/" + strconv.Itoa(grandchild) + "/cmdline")
+				if strings.HasPrefix(string(b), "readproctitle\x00service\x00errors:\x00") {
+					title = string(b)
+					return strings.Contains(title, "svscan: warning: unable to stat dangling: file does not exist\n")
+				}
+			}
+		}
+		return false
+	})
+	if n := len(title) - len("readproctitle\x00service\x00errors:\x00") - 1; n != 400 {
+		t.Errorf("the display is %d bytes, want 400", n)
+	}
+}
+
+// children lists the pids whose parent is pid.
+func children(pid int) []int {
+	ents, _ := os.ReadDir("/proc")
+	var out []int
+	for _, e := range ents {
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...
+		f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+		if len(f) > 1 && f[1] == strconv.Itoa(pid) {
+			n, _ := strconv.Atoi(e.Name())
+			out = append(out, n)
+		}
+	}
+	return out
+}
