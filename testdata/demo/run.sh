@@ -1,6 +1,7 @@
 #!/bin/sh
 # make run: the demo. Copies the example service tree to a scratch
-# directory and runs it in the foreground with our applets first in PATH.
+# directory and runs svscan over it in the foreground, with our applets
+# first in PATH. Ctrl-C stops it.
 set -eu
 bin=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 top=$(cd "$(dirname "$0")" && pwd)
@@ -11,12 +12,18 @@ cp -R "$top/service" "$scratch/service"
 PATH=$links:$PATH
 export PATH
 cat <<MSG
-daemontools demo in $scratch
+daemontools demo: svscan over $scratch/service
 
-The example service prints a tick every second. Until svscan and
-multilog land it runs here under tai64n, and its stamped lines are shown
-in local time by tai64nlocal. Press Ctrl-C to stop.
+  service/clock          prints a tick every second
+  service/clock/log      multilog t s100000 n5 ./main
 
+In another terminal:
+  export PATH=$links:\$PATH
+  svstat $scratch/service/clock $scratch/service/clock/log
+  tai64nlocal < $scratch/service/clock/log/main/current
+  svc -d $scratch/service/clock      (down; -u up, -t restart)
+  ln -s /path/to/another/service $scratch/service/   (picked up at once)
+
+Press Ctrl-C to stop.
 MSG
-cd "$scratch/service/clock"
-exec sh -c './run | tai64n | tai64nlocal'
+exec svscan "$scratch/service"
