@@ -17,6 +17,13 @@ func init() {
 
 // Main is `supervise dir`.
 func Main(argv []string) int {
+	if len(argv) == 1 {
+		if line, ok := supervision.Report(); ok {
+			// A stand-in for a ./run that could not be executed.
+			diag.Write(line)
+			return 111
+		}
+	}
 	if len(argv) != 2 {
 		return diag.Usage("supervise", 100, "supervise dir")
 	}
