@@ -363,7 +363,7 @@ func TestSupervisorStorm(t *testing.T) {
 	st := waitStatus(t, dir, "start", func(st Status) bool { return st.Pid != 0 })
 	first := st.Pid
 	r := rand.New(rand.NewPCG(1, 2))
-	const cmds = "udopchaitq12"
+	const cmds = "udochaitq12" // no p: the final p marks the end
 	for i := 0; i < 1000; i++ {
 		send(t, dir, string(cmds[r.IntN(len(cmds))]))
 	}
