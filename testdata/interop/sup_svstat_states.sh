@@ -47,12 +47,13 @@ done
 # A status that cannot be read (a directory) is not reported: the
 # reference prints what its buffer held from the previous directory.
 svstat statusdir up statusdir short statusdir
-svstat up upnd paused wantdown all down downwantup downnd once runit short nostatus statusdir loop noreader nosup missing file "$WORK/up" 2>&1 | sed 's/10[01] seconds/100 seconds/'
+svstat up upnd paused wantdown all down downwantup downnd once runit short nostatus statusdir loop noreader nosup missing file "$WORK/up" 2>&1 | sed 's/ 1[0-9][0-9] seconds/ 1NN seconds/'
 echo "svstat rc=$?"
 mk old "$(stamp -100)" '\322\004\000\000' '\000' u
 sleep 1000 <>old/supervise/ok &
 holders="$holders $!"
-svstat old | sed 's/10[01] seconds/100 seconds/'
+# The stamp is 100 s old when made; a loaded machine may take seconds to get here.
+svstat old | sed 's/ 1[0-9][0-9] seconds/ 1NN seconds/'
 svstat; echo "no args rc=$?"
 for d in up noreader nosup missing file; do svok $d; echo "svok $d rc=$?"; done
 svok; echo "svok rc=$?"
