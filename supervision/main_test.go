@@ -5,10 +5,12 @@ import (
 	"testing"
 )
 
-// A Supervisor whose ./run cannot be executed starts /proc/self/exe as
+// A Supervisor (with StandIn) whose ./run cannot be executed starts
+// /proc/self/exe as
 // a stand-in child that reports the failure; in a test binary that is
 // the test binary, so it must act the part before running any test.
-// Every test binary that runs Supervisors in-process needs this.
+// Every test binary that runs Supervisors with Options.StandIn needs
+// this.
 func TestMain(m *testing.M) {
 	if line, ok := Report(); ok {
 		os.Stderr.WriteString(line)

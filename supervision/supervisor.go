@@ -25,6 +25,13 @@ type Options struct {
 	Stdio []int
 	// Env is the environment of ./run; nil means the process's.
 	Env []string
+	// StandIn says that this executable, run as /proc/self/exe with
+	// argv ["supervise"] and Report() set, prints the report and exits
+	// 111 (the supervise applet does; svscan's binary is the same). A
+	// ./run that cannot be executed is then stood in for by such a
+	// child, so that it looks exactly like the reference's failed
+	// child. Without it the failure is reported by the supervisor.
+	StandIn bool
 }
 
 // Error is a start-up failure: Msg is the reference's text
@@ -66,6 +73,7 @@ type Supervisor struct {
 	childDir string // where ./run is started
 	stdio    [3]uintptr
 	env      []string
+	standIn  bool
 
 	dirfd    int
 	lockfd   int
@@ -123,6 +131,7 @@ func New(dir string, opt Options) (*Supervisor, error) {
 		dir:      dir,
 		name:     opt.Name,
 		env:      opt.Env,
+		standIn:  opt.StandIn,
 		dirfd:    -1,
 		lockfd:   -1,
 		controlW: -1,
@@ -416,8 +425,10 @@ func (s *Supervisor) trystart() {
 		// pause. Go reports a failed exec without a child, so a child
 		// that only prints the line stands in for it.
 		line = s.name + ": fatal: unable to start " + s.dir + "/run: " + diag.Text(err) + "\n"
-		if p, err2 := startReporter(s, line, s.stdio); err2 == nil {
-			pid, err, line = p, nil, ""
+		if s.standIn {
+			if p, err2 := startReporter(s, line, s.stdio); err2 == nil {
+				pid, err, line = p, nil, ""
+			}
 		}
 	}
 	if err == nil {
@@ -432,9 +443,8 @@ func (s *Supervisor) trystart() {
 		return
 	}
 	if err != nil {
-		// Not even the stand-in could start (no /proc): report from
-		// here and behave as if a child had died at once, announced
-		// down.
+		// No stand-in (not asked for, or no /proc): report from here
+		// and behave as if a child had died at once, announced down.
 		writeAll(int(s.stdio[2]), line)
 		s.m.started(0)
 		s.pidchange()

@@ -53,7 +53,7 @@ var devNull = func() int {
 // waits for it to leave.
 func start(t testing.TB, dir string) *Supervisor {
 	t.Helper()
-	s, err := New(dir, Options{Stdio: []int{devNull, devNull, devNull}})
+	s, err := New(dir, Options{Stdio: []int{devNull, devNull, devNull}, StandIn: true})
 	if err != nil {
 		t.Fatal(err)
 	}
