@@ -5,11 +5,10 @@ import (
 	"testing"
 )
 
-// A Supervisor (with StandIn) whose ./run cannot be executed starts
-// /proc/self/exe as
-// a stand-in child that reports the failure; in a test binary that is
-// the test binary, so it must act the part before running any test.
-// Every test binary that runs Supervisors with Options.StandIn needs
+// A Supervisor with Options.StandIn whose ./run cannot be executed
+// starts /proc/self/exe as a stand-in child that reports the failure; in
+// a test binary that is the test binary, so it must act the part before
+// running any test. Every test binary that runs such Supervisors needs
 // this.
 func TestMain(m *testing.M) {
 	if line, ok := Report(); ok {
