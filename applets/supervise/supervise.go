@@ -1,8 +1,43 @@
-// Package supervise holds the supervise applet.
+// Package supervise holds the supervise applet: it runs one
+// supervision.Supervisor on the directory it is given.
 package supervise
 
-import "github.com/daemontools-go/daemontools/applets"
+import (
+	"errors"
+
+	"github.com/daemontools-go/daemontools/applets"
+	"github.com/daemontools-go/daemontools/applets/diag"
+	"github.com/daemontools-go/daemontools/supervision"
+	"golang.org/x/sys/unix"
+)
 
 func init() {
-	applets.Register(applets.Applet{Name: "supervise", Summary: "start and watch a service", Main: applets.NotImplemented("supervise")})
+	applets.Register(applets.Applet{Name: "supervise", Summary: "start and watch a service", Main: Main})
+}
+
+// Main is `supervise dir`.
+func Main(argv []string) int {
+	if len(argv) == 1 {
+		if line, ok := supervision.Report(); ok {
+			// A stand-in for a ./run that could not be executed.
+			diag.Write(line)
+			return 111
+		}
+	}
+	if len(argv) != 2 {
+		return diag.Usage("supervise", 100, "supervise dir")
+	}
+	// Whatever we inherited without close-on-exec must not reach ./run:
+	// the reference's children see only fds 0-2.
+	unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
+	s, err := supervision.New(argv[1], supervision.Options{Name: "supervise", StandIn: true})
+	if err != nil {
+		var e *supervision.Error
+		if errors.As(err, &e) {
+			return diag.Fatal("supervise", 111, e.Msg, e.Err)
+		}
+		return diag.Fatal("supervise", 111, "unable to supervise "+argv[1], err)
+	}
+	s.Run()
+	return 0
 }

@@ -1,0 +1,200 @@
+package supervise
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/daemontools-go/daemontools/applets/apptest"
+	"github.com/daemontools-go/daemontools/supervision"
+)
+
+// The engine's children are reaped by one process-wide reaper; os/exec's
+// Wait anywhere in its package graph would race with it.
+func TestEngineDoesNotUseOSExec(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "github.com/daemontools-go/daemontools/supervision").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list: %v\n%s", err, out)
+	}
+	for _, p := range strings.Fields(string(out)) {
+		if p == "os/exec" {
+			t.Fatal("the supervision package depends on os/exec")
+		}
+	}
+}
+
+func service(t *testing.T, run string) string {
+	dir := filepath.Join(t.TempDir(), "s")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "run"), []byte(run), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func readStatus(t *testing.T, dir string) supervision.Status {
+	b, err := os.ReadFile(filepath.Join(dir, "supervise/status"))
+	if err != nil {
+		return supervision.Status{}
+	}
+	st, _ := supervision.DecodeStatus(b)
+	return st
+}
+
+func supervise(t *testing.T, dir string) *apptest.Proc {
+	cmd := exec.Command(filepath.Join(apptest.BinDir(t), "supervise"), dir)
+	// Files, not pipes: Wait must not wait for an orphaned service to
+	// close its copy of a pipe.
+	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { null.Close() })
+	cmd.Stdout, cmd.Stderr = null, null
+	return apptest.Start(t, cmd)
+}
+
+// SIGKILL of supervise leaves the service running, as with the
+// reference; a new supervise starts a second copy (the first is then an
+// orphan).
+func TestKilledSuperviseOrphansService(t *testing.T) {
+	t.Parallel()
+	dir := service(t, "#!/bin/sh\nexec sleep 1000\n")
+	p := supervise(t, dir)
+	var first uint32
+	apptest.Poll(t, 10*time.Second, "the service to start", func() bool {
+		first = readStatus(t, dir).Pid
+		return first != 0
+	})
+	p.Signal(syscall.SIGKILL)
+	p.Wait(t, 10*time.Second)
+	if syscall.Kill(int(first), 0) != nil {
+		t.Fatal("the service died with supervise")
+	}
+	// The orphan is in supervise's process group: the cleanup of p
+	// kills it.
+	q := supervise(t, dir)
+	apptest.Poll(t, 10*time.Second, "a second copy", func() bool {
+		st := readStatus(t, dir)
+		return st.Pid != 0 && st.Pid != first
+	})
+	if syscall.Kill(int(first), 0) != nil {
+		t.Fatal("the orphan died")
+	}
+	q.Kill()
+	syscall.Kill(int(first), syscall.SIGKILL)
+}
+
+func procStat(pid int) (state string, ticks int) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return "", 0
+	}
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	utime, _ := strconv.Atoi(f[11])
+	stime, _ := strconv.Atoi(f[12])
+	return f[0], utime + stime
+}
+
+func countDir(path string) int {
+	ents, _ := os.ReadDir(path)
+	return len(ents)
+}
+
+func zombieChildren(pid int) int {
+	n := 0
+	ents, _ := os.ReadDir("/proc")
+	me := strconv.Itoa(pid)
+	for _, e := range ents {
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+		if len(f) > 2 && f[1] == me && f[0] == "Z" {
+			n++
+		}
+	}
+	return n
+}
+
+// A service that exits at once, for a minute: supervise restarts it
+// about once a second, uses next to no CPU, and leaves no zombie and no
+// growth in descriptors or threads.
+func TestCrashLoopForAMinute(t *testing.T) {
+	t.Parallel()
+	d := time.Minute
+	if testing.Short() {
+		d = 5 * time.Second
+	}
+	dir := service(t, "#!/bin/sh\nexit 0\n")
+	p := supervise(t, dir)
+	pid := p.Pid()
+	apptest.Poll(t, 10*time.Second, "the first start", func() bool { return readStatus(t, dir).Pid != 0 })
+	time.Sleep(2 * time.Second) // past start-up
+	_, ticks0 := procStat(pid)
+	fds0, threads0 := countDir("/proc/"+strconv.Itoa(pid)+"/fd"), countDir("/proc/"+strconv.Itoa(pid)+"/task")
+	start := time.Now()
+	maxZombies := 0
+	for time.Since(start) < d {
+		time.Sleep(500 * time.Millisecond)
+		if z := zombieChildren(pid); z > maxZombies {
+			maxZombies = z
+		}
+	}
+	_, ticks1 := procStat(pid)
+	fds1, threads1 := countDir("/proc/"+strconv.Itoa(pid)+"/fd"), countDir("/proc/"+strconv.Itoa(pid)+"/task")
+	cpu := time.Duration(ticks1-ticks0) * 10 * time.Millisecond
+	t.Logf("over %v: cpu %v, fds %d -> %d, threads %d -> %d, zombies at most %d", d, cpu, fds0, fds1, threads0, threads1, maxZombies)
+	// A resource bound, not a timing: the reference's loop costs one
+	// fork a second; spinning would cost the whole minute.
+	if cpu > d/10 {
+		t.Errorf("supervise used %v of CPU in %v", cpu, d)
+	}
+	if fds1 > fds0 {
+		t.Errorf("descriptors grew from %d to %d", fds0, fds1)
+	}
+	if threads1 > threads0+2 {
+		t.Errorf("threads grew from %d to %d", threads0, threads1)
+	}
+	// A child that just died may be seen as a zombie for the instant
+	// before it is reaped; more than one means a leak.
+	if maxZombies > 1 {
+		t.Errorf("%d zombies", maxZombies)
+	}
+}
+
+// svc -x with the service up waits; once the service is down supervise
+// exits 0 without restarting it.
+func TestExitUpThenDown(t *testing.T) {
+	t.Parallel()
+	dir := service(t, "#!/bin/sh\nexec sleep 1000\n")
+	p := supervise(t, dir)
+	apptest.Poll(t, 10*time.Second, "start", func() bool { return readStatus(t, dir).Pid != 0 })
+	svc := filepath.Join(apptest.BinDir(t), "svc")
+	if out, err := exec.Command(svc, "-xp", dir).CombinedOutput(); err != nil || len(out) > 0 {
+		t.Fatalf("svc -xp: %v %s", err, out)
+	}
+	apptest.Poll(t, 10*time.Second, "x and p handled", func() bool { return readStatus(t, dir).Paused == 1 })
+	if p.Exited() {
+		t.Fatal("supervise left with the service up")
+	}
+	if out, err := exec.Command(svc, "-d", dir).CombinedOutput(); err != nil || len(out) > 0 {
+		t.Fatalf("svc -d: %v %s", err, out)
+	}
+	if err := p.Wait(t, 10*time.Second); err != nil {
+		t.Fatalf("supervise: %v", err)
+	}
+	if st := readStatus(t, dir); st.Pid != 0 || st.Want != 'd' {
+		t.Errorf("final status %+v", st)
+	}
+}

@@ -1,0 +1,134 @@
+package supervision
+
+import (
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// One reaper serves the whole process. It alone calls wait4: a second
+// waiter (os/exec's Wait, a goroutine per child) would steal statuses or
+// pin an OS thread per child. Children are forked and registered under
+// one lock, so the reaper never mistakes a managed child for an orphan,
+// and it peeks with WNOWAIT before reaping, so that a pid stays a zombie
+// (and cannot be reused) until its owner's lock is held: an owner that
+// signals its child under that lock never signals a stranger.
+
+// childOwner is whoever started a child: it is told of the exit while
+// the pid is still a zombie and reaps it with the function it is given,
+// under its own lock. reap reports false when the pid was not reaped
+// after all (ForkExec reaps a child whose exec failed itself, and the
+// pid may have been reused since the peek): the owner must then ignore
+// the call.
+type childOwner interface {
+	childExited(pid int, reap func() (syscall.WaitStatus, bool))
+}
+
+type reaper struct {
+	once   sync.Once
+	mu     sync.Mutex // held across fork+register and across lookup
+	owners map[int]childOwner
+	sigs   chan os.Signal
+	// orphan, when set, hears of every child nobody owns (svscan as
+	// PID 1 or subreaper). Unknown children are reaped either way.
+	orphan func(pid int, ws syscall.WaitStatus)
+}
+
+var procReaper reaper
+
+// siginfoChild mirrors the kernel's siginfo_t for SIGCHLD far enough to
+// read the pid; x/sys' Siginfo hides it.
+type siginfoChild struct {
+	Signo  int32
+	Errno  int32
+	Code   int32
+	_      int32
+	Pid    int32
+	Uid    uint32
+	Status int32
+	_      [100]byte
+}
+
+func (r *reaper) start() {
+	r.once.Do(func() {
+		r.owners = make(map[int]childOwner)
+		r.sigs = make(chan os.Signal, 1)
+		signal.Notify(r.sigs, syscall.SIGCHLD)
+		go r.loop()
+	})
+}
+
+func (r *reaper) loop() {
+	for range r.sigs {
+		r.reapAll()
+	}
+}
+
+// reapAll reaps every child that has exited, one at a time.
+func (r *reaper) reapAll() {
+	for {
+		var si siginfoChild
+		err := unix.Waitid(unix.P_ALL, 0, (*unix.Siginfo)(unsafe.Pointer(&si)),
+			unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil || si.Pid == 0 {
+			return
+		}
+		pid := int(si.Pid)
+		r.mu.Lock()
+		owner := r.owners[pid]
+		delete(r.owners, pid)
+		r.mu.Unlock()
+		if owner != nil {
+			reaped := false
+			owner.childExited(pid, func() (syscall.WaitStatus, bool) {
+				ws, ok := waitOK(pid)
+				reaped = ok
+				return ws, ok
+			})
+			if !reaped {
+				r.mu.Lock()
+				if r.owners[pid] == nil {
+					r.owners[pid] = owner
+				}
+				r.mu.Unlock()
+			}
+			continue
+		}
+		// Unowned: an orphan we inherited as PID 1 or subreaper, or a
+		// child whose failed exec ForkExec has already reaped.
+		if ws, ok := waitOK(pid); ok && r.orphan != nil {
+			r.orphan(pid, ws)
+		}
+	}
+}
+
+func waitOK(pid int) (syscall.WaitStatus, bool) {
+	var ws syscall.WaitStatus
+	for {
+		got, err := syscall.Wait4(pid, &ws, syscall.WNOHANG, nil)
+		if err != syscall.EINTR {
+			return ws, err == nil && got == pid
+		}
+	}
+}
+
+// forkExec starts a child and registers owner for it before the reaper
+// can look it up.
+func (r *reaper) forkExec(owner childOwner, path string, argv []string, attr *syscall.ProcAttr) (int, error) {
+	r.start()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	pid, err := syscall.ForkExec(path, argv, attr)
+	if err != nil {
+		return 0, err
+	}
+	r.owners[pid] = owner
+	return pid, nil
+}
