@@ -110,9 +110,19 @@ func ReadStatus() (Status, error) {
 	return st, nil
 }
 
+// Stater formats svstat's lines. It keeps the reference's status
+// buffer from one directory to the next: daemontools' svstat compares a
+// failed read's -1 with an unsigned size, so a status it cannot read
+// (a directory, say) is reported with whatever the previous directory's
+// status left in the buffer (zeros at first), and a short read
+// overwrites only the front of it.
+type Stater struct {
+	buf [DaemontoolsStatusSize]byte
+}
+
 // AppendStat appends what svstat prints after "DIR: " for the service
 // directory that is the current directory, at time now.
-func AppendStat(b []byte, now time.Time) []byte {
+func (sr *Stater) AppendStat(b []byte, now time.Time) []byte {
 	normallyUp := false
 	var st syscall.Stat_t
 	if err := syscall.Stat("down", &st); err != nil {
@@ -129,11 +139,22 @@ func AppendStat(b []byte, now time.Time) []byte {
 		return appendErr(b, "unable to open supervise/ok", err)
 	}
 	syscall.Close(fd)
-	status, err := ReadStatus()
+	fd, err = syscall.Open("supervise/status", syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
 	if err != nil {
-		e := err.(*Error)
-		return appendErr(b, e.Msg, e.Err)
+		return appendErr(b, "unable to open supervise/status", err)
 	}
+	var n int
+	for {
+		n, err = syscall.Read(fd, sr.buf[:])
+		if err != syscall.EINTR {
+			break
+		}
+	}
+	syscall.Close(fd)
+	if err == nil && n < len(sr.buf) {
+		return appendErr(b, "unable to read supervise/status", ErrBadFormat)
+	}
+	status, _ := DecodeStatus(sr.buf[:])
 	return AppendState(b, status, normallyUp, now)
 }
 

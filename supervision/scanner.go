@@ -209,12 +209,12 @@ func (sc *Scanner) start(name string, fromWatch bool) {
 		if e.hasLog {
 			stdio[1] = e.pipe[1]
 		}
-		e.main = launch(name, Options{Stdio: stdio[:]})
+		e.main = launch(name, Options{Stdio: stdio[:], StandIn: true})
 	}
 	if e.hasLog && e.log == nil {
 		stdio := sc.stdio
 		stdio[0] = e.pipe[0]
-		e.log = launch(name+"/log", Options{Stdio: stdio[:], Display: "log"})
+		e.log = launch(name+"/log", Options{Stdio: stdio[:], Display: "log", StandIn: true})
 	}
 }
 

@@ -30,6 +30,13 @@ type Options struct {
 	// reference's `supervise log` started inside the service directory,
 	// so its messages say "log/...".
 	Display string
+	// StandIn says that this executable, run as /proc/self/exe with
+	// argv ["supervise"] and Report() set, prints the report and exits
+	// 111 (the supervise applet does; svscan's binary is the same). A
+	// ./run that cannot be executed is then stood in for by such a
+	// child, so that it looks exactly like the reference's failed
+	// child. Without it the failure is reported by the supervisor.
+	StandIn bool
 }
 
 // Error is a start-up failure: Msg is the reference's text
@@ -72,6 +79,7 @@ type Supervisor struct {
 	childDir string // where ./run is started
 	stdio    [3]uintptr
 	env      []string
+	standIn  bool
 
 	dirfd    int
 	lockfd   int
@@ -130,6 +138,7 @@ func New(dir string, opt Options) (*Supervisor, error) {
 		path:     dir,
 		name:     opt.Name,
 		env:      opt.Env,
+		standIn:  opt.StandIn,
 		dirfd:    -1,
 		lockfd:   -1,
 		controlW: -1,
@@ -416,8 +425,22 @@ var runArgv = []string{"./run"}
 // a second and costs no CPU in between.
 func (s *Supervisor) trystart() {
 	attr := syscall.ProcAttr{Dir: s.childDir, Env: s.env, Files: s.stdio[:]}
+	var line string
 	s.mu.Lock()
 	pid, err := procReaper.forkExec(s, "./run", runArgv, &attr)
+	if err != nil && err != syscall.EAGAIN {
+		// The reference's child prints this and exits 111, and
+		// supervise treats that as a run that died: it is announced up
+		// with the child's pid, then reaped and restarted after the
+		// pause. Go reports a failed exec without a child, so a child
+		// that only prints the line stands in for it.
+		line = s.name + ": fatal: unable to start " + s.dir + "/run: " + diag.Text(err) + "\n"
+		if s.standIn {
+			if p, err2 := startReporter(s, line, s.stdio); err2 == nil {
+				pid, err, line = p, nil, ""
+			}
+		}
+	}
 	if err == nil {
 		s.live = pid
 		s.exited = false
@@ -430,10 +453,8 @@ func (s *Supervisor) trystart() {
 		return
 	}
 	if err != nil {
-		// The reference's child prints this and exits 111; ours never
-		// existed, so the service is announced down, and it is tried
-		// again after the usual pause exactly as a child that died.
-		line := s.name + ": fatal: unable to start " + s.dir + "/run: " + diag.Text(err) + "\n"
+		// No stand-in (not asked for, or no /proc): report from here
+		// and behave as if a child had died at once, announced down.
 		writeAll(int(s.stdio[2]), line)
 		s.m.started(0)
 		s.pidchange()
@@ -448,6 +469,24 @@ func (s *Supervisor) trystart() {
 	s.pidchange()
 	s.announce()
 	time.Sleep(startPause)
+}
+
+// ReporterEnv names the variable that makes the supervise applet, run
+// with no argument, print its value to stderr and exit 111: the stand-in
+// for a child whose exec of ./run failed.
+const ReporterEnv = "DAEMONTOOLS_SUPERVISE_REPORT"
+
+var selfExe = "/proc/self/exe"
+
+func startReporter(owner childOwner, line string, stdio [3]uintptr) (int, error) {
+	attr := syscall.ProcAttr{Dir: "/", Env: []string{ReporterEnv + "=" + line}, Files: stdio[:]}
+	return procReaper.forkExec(owner, selfExe, []string{"supervise"}, &attr)
+}
+
+// Report is the stand-in child's side: when the environment carries a
+// report it returns it, and the applet prints it and exits 111.
+func Report() (string, bool) {
+	return syscall.Getenv(ReporterEnv)
 }
 
 func writeAll(fd int, s string) {

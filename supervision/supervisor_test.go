@@ -53,7 +53,7 @@ var devNull = func() int {
 // waits for it to leave.
 func start(t testing.TB, dir string) *Supervisor {
 	t.Helper()
-	s, err := New(dir, Options{Stdio: []int{devNull, devNull, devNull}})
+	s, err := New(dir, Options{Stdio: []int{devNull, devNull, devNull}, StandIn: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,11 +262,38 @@ func TestSupervisorRunMissing(t *testing.T) {
 	t.Parallel()
 	dir := service(t, "", false)
 	start(t, dir)
-	// It keeps trying about once a second, announcing the service down.
-	first := status(t, dir).Stamp
-	waitStatus(t, dir, "a retry", func(st Status) bool { return st.Stamp != first && st.Pid == 0 })
+	// As with the reference, a child reports the failure and exits 111:
+	// the service is announced up with its pid, then restarted about
+	// once a second.
+	var first uint32
+	waitStatus(t, dir, "the stand-in", func(st Status) bool { first = st.Pid; return st.Pid != 0 })
+	waitStatus(t, dir, "a retry", func(st Status) bool { return st.Pid != 0 && st.Pid != first })
 	os.WriteFile(filepath.Join(dir, "run"), []byte(longRun), 0o755)
-	waitStatus(t, dir, "start once run exists", func(st Status) bool { return st.Pid != 0 })
+	apptest.Poll(t, 10*time.Second, "start once run exists", func() bool {
+		st := status(t, dir)
+		if st.Pid == 0 {
+			return false
+		}
+		b, _ := os.ReadFile("/proc/" + strconv.Itoa(int(st.Pid)) + "/cmdline")
+		return strings.HasPrefix(string(b), "sleep")
+	})
+}
+
+// Without /proc there is no stand-in: the failure is reported by the
+// supervisor and the service announced down, retried as often.
+func TestSupervisorRunMissingNoStandIn(t *testing.T) {
+	old := selfExe
+	selfExe = "/nonexistent/exe"
+	defer func() { selfExe = old }()
+	dir := service(t, "", false)
+	s := start(t, dir)
+	first := status(t, dir).Stamp
+	st := waitStatus(t, dir, "a retry", func(st Status) bool { return st.Stamp != first })
+	if st.Pid != 0 || st.Want != 'u' {
+		t.Errorf("status %+v", st)
+	}
+	send(t, dir, "dx")
+	<-s.Done()
 }
 
 func children() (zombies, total int) {
@@ -336,7 +363,7 @@ func TestSupervisorStorm(t *testing.T) {
 	st := waitStatus(t, dir, "start", func(st Status) bool { return st.Pid != 0 })
 	first := st.Pid
 	r := rand.New(rand.NewPCG(1, 2))
-	const cmds = "udopchaitq12"
+	const cmds = "udochaitq12" // no p: the final p marks the end
 	for i := 0; i < 1000; i++ {
 		send(t, dir, string(cmds[r.IntN(len(cmds))]))
 	}

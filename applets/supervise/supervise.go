@@ -17,13 +17,20 @@ func init() {
 
 // Main is `supervise dir`.
 func Main(argv []string) int {
+	if len(argv) == 1 {
+		if line, ok := supervision.Report(); ok {
+			// A stand-in for a ./run that could not be executed.
+			diag.Write(line)
+			return 111
+		}
+	}
 	if len(argv) != 2 {
 		return diag.Usage("supervise", 100, "supervise dir")
 	}
 	// Whatever we inherited without close-on-exec must not reach ./run:
 	// the reference's children see only fds 0-2.
 	unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
-	s, err := supervision.New(argv[1], supervision.Options{Name: "supervise"})
+	s, err := supervision.New(argv[1], supervision.Options{Name: "supervise", StandIn: true})
 	if err != nil {
 		var e *supervision.Error
 		if errors.As(err, &e) {

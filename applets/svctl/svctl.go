@@ -107,6 +107,7 @@ func Svstat(argv []string) int {
 		return diag.Fatal("svstat", 111, "unable to open current directory", err)
 	}
 	var out []byte
+	var sr supervision.Stater
 	for _, dir := range argv[1:] {
 		out = append(out, dir...)
 		out = append(out, ": "...)
@@ -114,7 +115,7 @@ func Svstat(argv []string) int {
 			out = append(out, "unable to chdir: "...)
 			out = append(out, diag.Text(err)...)
 		} else {
-			out = supervision.AppendStat(out, time.Now())
+			out = sr.AppendStat(out, time.Now())
 		}
 		out = append(out, '\n')
 		if err := syscall.Fchdir(orig); err != nil {
