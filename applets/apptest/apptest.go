@@ -260,12 +260,14 @@ func (s *SyncBuffer) String() string {
 }
 
 // Env returns os.Environ with PATH replaced by dirs followed by the
-// system directories.
+// system directories, and GORACE set so that race-built executables
+// exit at once.
 func Env(dirs ...string) []string {
 	path := strings.Join(append(dirs, "/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"), ":")
-	env := []string{"PATH=" + path}
+	// Race-built executables sleep a second at exit unless told not to.
+	env := []string{"PATH=" + path, "GORACE=atexit_sleep_ms=0"}
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "PATH=") {
+		if !strings.HasPrefix(kv, "PATH=") && !strings.HasPrefix(kv, "GORACE=") {
 			env = append(env, kv)
 		}
 	}

@@ -2,7 +2,6 @@
 # executable, not a program, then fixed. Ours against Debian's.
 set -u
 # Race-built applets otherwise sleep 1 s at exit (atexit_sleep_ms).
-export GORACE=atexit_sleep_ms=0
 norm() { sed 's/pid [0-9]*/pid N/; s/[0-9][0-9]* seconds/N seconds/'; }
 # until_ CMD...: poll for up to 20 s
 until_() {

@@ -4,7 +4,6 @@
 # with Debian's.
 set -u
 # Race-built applets otherwise sleep 1 s at exit (atexit_sleep_ms).
-export GORACE=atexit_sleep_ms=0
 # stamp SECONDS-FROM-NOW: 12 bytes of TAI64N as printf escapes
 stamp() {
 	h=$(printf '%016x' $(( (1 << 62) + 10 + $(date +%s) + $1 )))
