@@ -33,6 +33,7 @@ type reaper struct {
 	mu     sync.Mutex // held across fork+register and across lookup
 	owners map[int]childOwner
 	sigs   chan os.Signal
+	spawns chan *spawn
 	// orphan, when set, hears of every child nobody owns (svscan as
 	// PID 1 or subreaper). Unknown children are reaped either way.
 	orphan func(pid int, ws syscall.WaitStatus)
@@ -58,7 +59,9 @@ func (r *reaper) start() {
 		r.owners = make(map[int]childOwner)
 		r.sigs = make(chan os.Signal, 1)
 		signal.Notify(r.sigs, syscall.SIGCHLD)
+		r.spawns = make(chan *spawn)
 		go r.loop()
+		go r.spawner()
 	})
 }
 
@@ -119,16 +122,41 @@ func waitOK(pid int) (syscall.WaitStatus, bool) {
 	}
 }
 
+// spawn is one request to the spawner.
+type spawn struct {
+	owner childOwner
+	path  string
+	argv  []string
+	attr  *syscall.ProcAttr
+	pid   int
+	err   error
+	done  chan struct{}
+}
+
 // forkExec starts a child and registers owner for it before the reaper
 // can look it up.
+//
+// The fork runs on one process-wide goroutine: syscall.ForkExec's frames
+// are deep, and a goroutine's stack keeps the size it once needed, so
+// forking on each supervisor's goroutine would leave hundreds of them
+// parked on 8 KiB stacks instead of 2 KiB (forks are serialised by
+// syscall.ForkLock anyway).
 func (r *reaper) forkExec(owner childOwner, path string, argv []string, attr *syscall.ProcAttr) (int, error) {
 	r.start()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	pid, err := syscall.ForkExec(path, argv, attr)
-	if err != nil {
-		return 0, err
+	req := &spawn{owner: owner, path: path, argv: argv, attr: attr, done: make(chan struct{})}
+	r.spawns <- req
+	<-req.done
+	return req.pid, req.err
+}
+
+func (r *reaper) spawner() {
+	for req := range r.spawns {
+		r.mu.Lock()
+		req.pid, req.err = syscall.ForkExec(req.path, req.argv, req.attr)
+		if req.err == nil {
+			r.owners[req.pid] = req.owner
+		}
+		r.mu.Unlock()
+		close(req.done)
 	}
-	r.owners[pid] = owner
-	return pid, nil
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 	"unsafe"
@@ -20,6 +21,12 @@ const ScanInterval = 5 * time.Second
 // further events: a service published with `cp -r` or `mv` then appears
 // whole, and a burst of links costs one scan.
 const watchSettle = 20 * time.Millisecond
+
+// tidyDelay is how long after starting supervisors the scanner hands the
+// memory their start-up used back to the kernel: by then every one has
+// finished its first start and pause, and what remains is what a parked
+// supervisor costs.
+const tidyDelay = 3 * time.Second
 
 // devIno identifies a service directory, as the reference's svscan does:
 // by what stat(2) says, so two names for one directory are one service.
@@ -80,7 +87,7 @@ func (sc *Scanner) Run() {
 	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGALRM)
 	sc.startWatch()
 	timer := time.NewTimer(0)
-	var settle <-chan time.Time
+	var settle, tidy <-chan time.Time
 	fromWatch := false
 	for {
 		select {
@@ -97,9 +104,15 @@ func (sc *Scanner) Run() {
 			continue
 		case <-settle:
 			fromWatch = true
+		case <-tidy:
+			tidy = nil
+			debug.FreeOSMemory()
+			continue
 		}
 		settle = nil
-		sc.Scan(fromWatch)
+		if sc.Scan(fromWatch) > 0 {
+			tidy = time.After(tidyDelay)
+		}
 		timer.Reset(ScanInterval)
 	}
 }
@@ -109,7 +122,7 @@ func (sc *Scanner) Run() {
 // already have a run file, so that a directory still being filled in
 // (its log/ not made yet, which is looked for only once) is left for the
 // periodic scan, exactly as the reference would find it.
-func (sc *Scanner) Scan(fromWatch bool) {
+func (sc *Scanner) Scan(fromWatch bool) (launched int) {
 	for _, e := range sc.entries {
 		e.reap()
 		e.active = false
@@ -117,16 +130,16 @@ func (sc *Scanner) Scan(fromWatch bool) {
 	d, err := os.Open(".")
 	if err != nil {
 		diag.Warn("svscan", "unable to read directory", err)
-		return
+		return 0
 	}
 	names, err := d.Readdirnames(-1)
 	d.Close()
 	if err != nil {
 		diag.Warn("svscan", "unable to read directory", err)
-		return
+		return 0
 	}
 	for _, name := range names {
-		sc.start(name, fromWatch)
+		launched += sc.start(name, fromWatch)
 	}
 	for k, e := range sc.entries {
 		if !e.active && e.main == nil && e.log == nil {
@@ -134,6 +147,7 @@ func (sc *Scanner) Scan(fromWatch bool) {
 			delete(sc.entries, k)
 		}
 	}
+	return launched
 }
 
 // reap forgets supervisors that have finished (after `svc -x`), so that
@@ -165,24 +179,24 @@ func (e *entry) closePipe() {
 	}
 }
 
-func (sc *Scanner) start(name string, fromWatch bool) {
+func (sc *Scanner) start(name string, fromWatch bool) (launched int) {
 	if name == "" || name[0] == '.' {
-		return
+		return 0
 	}
 	var st unix.Stat_t
 	if err := unix.Stat(name, &st); err != nil {
 		diag.Warn("svscan", "unable to stat "+name, err)
-		return
+		return 0
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
-		return
+		return 0
 	}
 	key := devIno{uint64(st.Dev), st.Ino}
 	e := sc.entries[key]
 	if e == nil {
 		if fromWatch {
 			if err := unix.Access(name+"/run", unix.F_OK); err != nil {
-				return
+				return 0
 			}
 		}
 		e = &entry{name: name}
@@ -192,13 +206,13 @@ func (sc *Scanner) start(name string, fromWatch bool) {
 				e.hasLog = true
 			} else if err != unix.ENOENT {
 				diag.Warn("svscan", "unable to stat "+name+"/log", err)
-				return
+				return 0
 			}
 		}
 		if e.hasLog {
 			if err := unix.Pipe2(e.pipe[:], unix.O_CLOEXEC); err != nil {
 				diag.Warn("svscan", "unable to create pipe for "+name, err)
-				return
+				return 0
 			}
 		}
 		sc.entries[key] = e
@@ -210,12 +224,15 @@ func (sc *Scanner) start(name string, fromWatch bool) {
 			stdio[1] = e.pipe[1]
 		}
 		e.main = launch(name, Options{Stdio: stdio[:], StandIn: true})
+		launched++
 	}
 	if e.hasLog && e.log == nil {
 		stdio := sc.stdio
 		stdio[0] = e.pipe[0]
 		e.log = launch(name+"/log", Options{Stdio: stdio[:], Display: "log", StandIn: true})
+		launched++
 	}
+	return launched
 }
 
 // launch starts a Supervisor as the reference's svscan starts a

@@ -424,6 +424,22 @@ var runArgv = []string{"./run"}
 // every start, so that a service dying at once is restarted about once
 // a second and costs no CPU in between.
 func (s *Supervisor) trystart() {
+	var pause time.Duration
+	var failed bool
+	offload(func() { pause, failed = s.start() })
+	time.Sleep(pause)
+	if failed {
+		s.mu.Lock()
+		s.exited = true
+		s.mu.Unlock()
+	}
+}
+
+// start is trystart's work before the pause, run through offload. It
+// returns how long to pause, and whether the start failed without a
+// child, in which case the pause is followed by a restart as if a child
+// had died.
+func (s *Supervisor) start() (pause time.Duration, failed bool) {
 	attr := syscall.ProcAttr{Dir: s.childDir, Env: s.env, Files: s.stdio[:]}
 	var line string
 	s.mu.Lock()
@@ -448,9 +464,8 @@ func (s *Supervisor) trystart() {
 	s.mu.Unlock()
 	if err == syscall.EAGAIN {
 		diag.Warn(s.name, "unable to fork for "+s.dir+", sleeping 60 seconds", err)
-		time.Sleep(forkPause)
 		s.retry = true // Debian's supervise tries again; upstream waits for svc -u
-		return
+		return forkPause, false
 	}
 	if err != nil {
 		// No stand-in (not asked for, or no /proc): report from here
@@ -458,17 +473,13 @@ func (s *Supervisor) trystart() {
 		writeAll(int(s.stdio[2]), line)
 		s.m.started(0)
 		s.pidchange()
-		s.announce()
-		time.Sleep(startPause)
-		s.mu.Lock()
-		s.exited = true
-		s.mu.Unlock()
-		return
+		s.writeStatus()
+		return startPause, true
 	}
 	s.m.started(pid)
 	s.pidchange()
-	s.announce()
-	time.Sleep(startPause)
+	s.writeStatus()
+	return startPause, false
 }
 
 // ReporterEnv names the variable that makes the supervise applet, run
@@ -506,8 +517,59 @@ func writeAll(fd int, s string) {
 func (s *Supervisor) pidchange() { s.stamp = timefmt.Now() }
 
 // announce writes the status file: status.new, then rename, as the
-// reference does; failures are warnings.
-func (s *Supervisor) announce() {
+// reference does; failures are warnings. The work runs off the
+// supervisor's goroutine (see offload).
+func (s *Supervisor) announce() { offload(s.writeStatus) }
+
+// offload runs fn on the process's worker goroutine and waits for it.
+// A goroutine's stack keeps the largest size it ever needed (the runtime
+// halves it only while less than a quarter is in use, and a parked
+// supervisor always uses more than a quarter of 2 KiB), so every deep
+// call chain (system call wrappers, status writes, messages) made on a
+// supervisor's own goroutine would leave it parked on 4 or 8 KiB for
+// good. Offloaded, the supervisors stay at the 2 KiB a goroutine starts
+// with; hundreds of them live in svscan. One long-lived worker, rather
+// than a goroutine per call, leaves no dead goroutines' stacks behind.
+// If the worker is stuck (a service directory on a hung file system),
+// the call gets a goroutine of its own after a short wait, so that one
+// service cannot hold up the others.
+func offload(fn func()) {
+	workerOnce.Do(func() {
+		work = make(chan func())
+		go func() {
+			for f := range work {
+				f()
+			}
+		}()
+	})
+	done := make(chan struct{})
+	job := func() {
+		fn()
+		close(done)
+	}
+	select {
+	case work <- job:
+	default:
+		t := time.NewTimer(workerPatience)
+		select {
+		case work <- job:
+			t.Stop()
+		case <-t.C:
+			go job()
+		}
+	}
+	<-done
+}
+
+// workerPatience is how long offload waits for a busy worker.
+const workerPatience = 200 * time.Millisecond
+
+var (
+	workerOnce sync.Once
+	work       chan func()
+)
+
+func (s *Supervisor) writeStatus() {
 	st := Status{Stamp: s.stamp}
 	s.m.status(&st)
 	b := st.Encode()
