@@ -80,7 +80,7 @@ func readEntries(dir string) ([]string, error) {
 	}
 	defer syscall.Close(dfd)
 	var changes []string
-	buf := make([]byte, 8192)
+	buf := make([]byte, 2048)
 	var content []byte
 	for {
 		var n int
@@ -152,7 +152,7 @@ func readFirstLine(name string, buf []byte) (content []byte, ok bool, err error)
 		return nil, false, err
 	}
 	defer syscall.Close(fd)
-	var chunk [4096]byte
+	var chunk [512]byte
 	total := 0
 	done := false // the first line is complete
 	for {

@@ -52,13 +52,15 @@ func setuidgid(argv []string) int {
 	if err != nil {
 		return diag.Fatal(prog, 111, "unknown account "+argv[1], nil)
 	}
-	if err := privs.Drop(u.UID, u.GID); err != nil {
-		if e, ok := err.(*privs.Error); ok && e.Op == privs.OpSetuid {
+	child := argv[2:]
+	err = privs.ExecAs(u.UID, u.GID, privs.Candidates(child[0]), child, syscall.Environ())
+	if e, ok := err.(*privs.Error); ok {
+		if e.Op == privs.OpSetuid {
 			return diag.Fatal(prog, 111, "unable to setuid", e.Err)
 		}
-		return diag.Fatal(prog, 111, "unable to setgid", errnoOf(err))
+		return diag.Fatal(prog, 111, "unable to setgid", e.Err)
 	}
-	return run(prog, argv[2:], syscall.Environ())
+	return cannotRun(prog, child[0], err)
 }
 
 func envuidgid(argv []string) int {
