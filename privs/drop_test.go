@@ -30,8 +30,6 @@ func TestMain(m *testing.M) {
 		os.Exit(0)
 	case "execas":
 		err := ExecAs(65534, 65534, Candidates("sh"), []string{"sh", "-c", "id -u; id -g; id -G"}, nil)
-		_ = err
-		err = ExecAs(65534, 65534, []string{"/nonexistent/id", "/usr/bin/id", "/bin/id"}, []string{"id"}, nil)
 		os.Stderr.WriteString("exec failed: " + err.Error() + "\n")
 		os.Exit(1)
 	}
