@@ -96,7 +96,7 @@ func inherited() []bool {
 	taken, free := 0, 0
 	for fd := 0; free < fghackCopies+3; fd++ {
 		flags, _, e := syscall.RawSyscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_GETFD, 0)
-		inh := e == 0 && flags&syscall.FD_CLOEXEC == 0
+		inh := e == 0 && flags&syscall.FD_CLOEXEC == 0 && !closedAtStart(fd)
 		open = append(open, inh)
 		if inh {
 			taken++

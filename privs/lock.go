@@ -34,7 +34,9 @@ func Lock(path string, nowait bool) (int, error) {
 }
 
 // referenceFd moves fd to the number the reference's open would have
-// returned: the lowest one not held by a descriptor we inherited. The Go
+// returned: the lowest one not held by a descriptor we inherited (a
+// standard fd that was closed at start-up counts as free, although the
+// runtime put /dev/null there). The Go
 // runtime keeps descriptors of its own open (the cgroup CPU limit files,
 // close-on-exec) which would otherwise push the lock from fd 3 to fd 5.
 // Such a descriptor in the way is replaced: the runtime only rereads it
@@ -45,7 +47,7 @@ func referenceFd(fd int) int {
 	target := 0
 	for ; target < fd; target++ {
 		flags, _, e := syscall.RawSyscall(syscall.SYS_FCNTL, uintptr(target), syscall.F_GETFD, 0)
-		if e != 0 || flags&syscall.FD_CLOEXEC != 0 {
+		if e != 0 || flags&syscall.FD_CLOEXEC != 0 || closedAtStart(target) {
 			break
 		}
 	}
@@ -56,5 +58,6 @@ func referenceFd(fd int) int {
 		return fd
 	}
 	syscall.Close(fd)
+	reuseClosed(target)
 	return target
 }

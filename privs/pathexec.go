@@ -40,6 +40,7 @@ func Candidates(file string) []string {
 // a directory", stops at any other error, and reports the last error
 // that was not "does not exist", if there was one.
 func ExecAny(cands, argv, env []string) error {
+	PrepareExec()
 	var saved error
 	var err error = syscall.ENOENT
 	for _, c := range cands {

@@ -1,10 +1,5 @@
 package privs
 
-import (
-	"syscall"
-	"unsafe"
-)
-
 // stopAndDie lists the signals whose default action ends a process but
 // which the Go runtime catches without ending it (USR1, USR2, ALRM,
 // PIPE, ...) or ends it differently (QUIT, ABRT, SYS, STKFLT exit 2
@@ -29,17 +24,7 @@ type kernelSigaction struct {
 // DefaultSignals gives the signals in stopAndDie their default action,
 // so that a chain loader that waits (setlock for its lock, fghack for
 // its daemon) can be stopped by them exactly as the reference can, for
-// example by supervise's `svc -a`. It must be called after the last
-// credential change: AllThreadsSyscall does not need these signals,
-// but nothing else in the runtime may rely on them afterwards either.
-//
-// Limitation: a signal that was ignored when we started (other than
-// HUP and INT, which the runtime keeps ignored) cannot be told apart
-// from one at its default, since the runtime replaced both with its own
-// handler; both become default here.
-func DefaultSignals() {
-	var sa kernelSigaction // SIG_DFL
-	for _, sig := range stopAndDie {
-		syscall.RawSyscall6(syscall.SYS_RT_SIGACTION, uintptr(sig), uintptr(unsafe.Pointer(&sa)), 0, 8, 0, 0)
-	}
-}
+// example by supervise's `svc -a`; a signal that was ignored when the
+// process started is ignored again instead (see start.go). It must be
+// called after the last all-threads credential change.
+func DefaultSignals() { startSignals() }

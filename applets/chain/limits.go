@@ -67,6 +67,7 @@ func softlimit(argv []string) int {
 	// a small address-space or data limit the Go heap cannot grow.
 	cands := privs.Candidates(child[0])
 	env := syscall.Environ()
+	privs.PrepareExec()
 	if err := limits.Apply(); err != nil {
 		limits.RestoreRuntime()
 		if e, ok := err.(*privs.Error); ok && e.Op == privs.OpGetrlimit {
