@@ -3,7 +3,7 @@
 fghack sh -c 'cd /proc/$$/fd && echo *'; echo "rc=$?"
 3>/dev/null 7>/dev/null fghack sh -c 'cd /proc/$$/fd && echo *'
 # It waits for every holder of the pipe: a daemon's background child.
-fghack sh -c '(sleep 0.3; echo background done) & echo foreground done'; echo "rc=$?"
+fghack sh -c '(while [ ! -e fg ]; do sleep 0.01; done; sleep 0.2; echo background done) & echo foreground done; : >fg'; echo "rc=$?"
 fghack sh -c 'exit 3'; echo "rc=$?"
 fghack sh -c 'kill -9 $$'; echo "rc=$?"
 fghack; echo "rc=$?"
