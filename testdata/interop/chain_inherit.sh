@@ -8,8 +8,11 @@ for loader in "envdir e" "envuidgid nobody" "setuidgid nobody" "softlimit -c 0" 
 	(trap '' QUIT TERM PIPE USR1 ALRM CHLD; $loader grep -E '^Sig(Ign|Blk)' /proc/self/status)
 	$loader grep -E '^Sig(Ign|Blk)' /proc/self/status &
 	wait
-	# (globbing, not ls in a pipeline, so that the shell's own pipe
-	# descriptors do not show up depending on timing)
+done
+# (globbing, not ls in a pipeline, so that the shell's own pipe
+# descriptors do not show up depending on timing)
+for loader in "envdir e" "setuidgid nobody" "softlimit -c 0"; do
+	echo "== $loader"
 	$loader sh -c 'cd /proc/$$/fd && echo *' 0<&-
 	$loader sh -c 'cd /proc/$$/fd && echo * >&0' 1>&- 2>&-
 done

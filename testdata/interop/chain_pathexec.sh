@@ -9,13 +9,17 @@ printf '#!/bin/sh\necho "ran $0 $1"\n' > here; chmod 755 here
 printf 'echo no interpreter line\n' > plain; chmod 755 plain
 printf '#!/bin/sh\necho not executable\n' > noexec; chmod 644 noexec
 mkdir adir
-for p in "/nonexistent:/usr/bin" "" ":/usr/bin" "/usr/bin:" "/etc/passwd:/usr/bin" "/nonexistent:/etc/passwd" "$PWD/adir:/usr/bin" "$PWD:/usr/bin"; do
-	for prog in here plain noexec nosuchprogram adir true; do
+for p in "/nonexistent:/usr/bin" "" "/etc/passwd:/usr/bin" "/nonexistent:/etc/passwd" "$PWD:/usr/bin"; do
+	for prog in here plain noexec nosuchprogram; do
 		echo "PATH=$p $prog"
 		PATH=$p $ed e $prog arg 2>&1
 		echo "rc=$?"
 	done
 done
+PATH=:/usr/bin $ed e here arg
+PATH=/usr/bin: $ed e here arg
+PATH=/nonexistent:/usr/bin $ed e adir; echo "rc=$?"
+PATH=$PWD/adir:/usr/bin $ed e adir; echo "rc=$?"
 (unset PATH; $ed e true; echo "rc=$?")
 (unset PATH; $ed e nosuchprogram; echo "rc=$?")
 $ed e ./here arg
