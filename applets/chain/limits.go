@@ -65,9 +65,12 @@ func softlimit(argv []string) int {
 	}
 	// Everything exec needs is built before the limits are lowered: with
 	// a small address-space or data limit the Go heap cannot grow.
-	cands := privs.Candidates(child[0])
-	env := syscall.Environ()
 	privs.PrepareExec()
+	privs.RestoreNofile()
+	prepared, err := privs.Prepare(privs.Candidates(child[0]), child, syscall.Environ())
+	if err != nil {
+		return cannotRun(prog, child[0], err)
+	}
 	if err := limits.Apply(); err != nil {
 		limits.RestoreRuntime()
 		if e, ok := err.(*privs.Error); ok && e.Op == privs.OpGetrlimit {
@@ -75,7 +78,7 @@ func softlimit(argv []string) int {
 		}
 		return diag.Fatal(prog, 111, "setrlimit failed", errnoOf(err))
 	}
-	err := privs.ExecAny(cands, child, env)
+	errno := prepared.Exec()
 	limits.RestoreRuntime()
-	return cannotRun(prog, child[0], err)
+	return cannotRun(prog, child[0], errno)
 }
