@@ -23,8 +23,8 @@ func Drop(uid, gid int) error {
 	return nil
 }
 
-// ExecAs is setuidgid's drop followed at once by ExecAny: it returns
-// only on failure, and the caller must then exit.
+// ExecAs is setuidgid's drop followed at once by the exec ExecChain
+// does: it returns only on failure, and the caller must then exit.
 //
 // Unlike Drop it changes the credentials of the calling thread only, and
 // execs from that same thread. That is enough: execve(2) runs the new
@@ -47,5 +47,5 @@ func ExecAs(uid, gid int, cands, argv, env []string) error {
 	if _, _, e := syscall.RawSyscall(syscall.SYS_SETUID, uintptr(uid), 0, 0); e != 0 {
 		return opErr(OpSetuid, "", e)
 	}
-	return ExecAny(cands, argv, env)
+	return execChain(cands, argv, env, nil)
 }

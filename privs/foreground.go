@@ -31,6 +31,17 @@ func Foreground(argv, env []string) (status int, crashed bool, err error) {
 
 	DefaultSignals()
 	attr := &syscall.ProcAttr{Env: env, Files: files}
+	if deferred := Deferred(); len(deferred) > 0 {
+		var l Limits
+		for _, lim := range deferred {
+			l.Add(lim.Resource, lim.Value, lim.ToHard)
+		}
+		if err := l.Apply(); err != nil {
+			syscall.Close(r)
+			syscall.Close(w)
+			return 0, false, err
+		}
+	}
 	var pid int
 	var saved error
 	err = syscall.ENOENT

@@ -63,12 +63,6 @@ func searchGoesOn(err error) bool {
 	return err == syscall.EACCES || err == syscall.EPERM || err == syscall.EISDIR
 }
 
-// Exec runs argv[0], found on $PATH, in place of this process with the
-// environment env. It returns only on failure.
-func Exec(argv, env []string) error {
-	return ExecAny(Candidates(argv[0]), argv, env)
-}
-
 // MergeEnv returns env with the changes applied the way daemontools'
 // pathexec applies them, so that the order of the resulting environment
 // is the reference's too. Each change is "NAME=VALUE" to set NAME or

@@ -6,8 +6,6 @@
 package chain
 
 import (
-	"syscall"
-
 	"github.com/daemontools-go/daemontools/applets"
 	"github.com/daemontools-go/daemontools/applets/diag"
 	"github.com/daemontools-go/daemontools/privs"
@@ -32,7 +30,21 @@ func cannotRun(prog, child string, err error) int {
 // run replaces the process with child[0] found on $PATH, with env, and
 // reports the failure when there is one.
 func run(prog string, child, env []string) int {
-	return cannotRun(prog, child[0], privs.Exec(child, env))
+	return execFailed(prog, child[0], privs.ExecChain(child, env, nil))
+}
+
+// execFailed reports why ExecChain returned: a limit handed down by
+// softlimit that could not be set, or the exec itself.
+func execFailed(prog, child string, err error) int {
+	if e, ok := err.(*privs.Error); ok {
+		switch e.Op {
+		case privs.OpGetrlimit:
+			return diag.Fatal(prog, 111, "getrlimit failed", e.Err)
+		case privs.OpSetrlimit:
+			return diag.Fatal(prog, 111, "setrlimit failed", e.Err)
+		}
+	}
+	return cannotRun(prog, child, err)
 }
 
 // errnoOf returns the system error inside a privs error.
@@ -53,14 +65,16 @@ func setuidgid(argv []string) int {
 		return diag.Fatal(prog, 111, "unknown account "+argv[1], nil)
 	}
 	child := argv[2:]
-	err = privs.ExecAs(u.UID, u.GID, privs.Candidates(child[0]), child, syscall.Environ())
+	err = privs.ExecAs(u.UID, u.GID, privs.Candidates(child[0]), child, privs.Environ())
 	if e, ok := err.(*privs.Error); ok {
-		if e.Op == privs.OpSetuid {
+		switch e.Op {
+		case privs.OpSetuid:
 			return diag.Fatal(prog, 111, "unable to setuid", e.Err)
+		case privs.OpSetgid:
+			return diag.Fatal(prog, 111, "unable to setgid", e.Err)
 		}
-		return diag.Fatal(prog, 111, "unable to setgid", e.Err)
 	}
-	return cannotRun(prog, child[0], err)
+	return execFailed(prog, child[0], err)
 }
 
 func envuidgid(argv []string) int {
@@ -72,7 +86,7 @@ func envuidgid(argv []string) int {
 	if err != nil {
 		return diag.Fatal(prog, 111, "unknown account "+argv[1], nil)
 	}
-	env := privs.MergeEnv(syscall.Environ(), []string{"GID=" + decimal(u.GID), "UID=" + decimal(u.UID)})
+	env := privs.MergeEnv(privs.Environ(), []string{"GID=" + decimal(u.GID), "UID=" + decimal(u.UID)})
 	return run(prog, argv[2:], env)
 }
 
@@ -114,5 +128,5 @@ func envdir(argv []string) int {
 			return diag.Fatal(prog, 111, "unable to read directory "+dir, e.Err)
 		}
 	}
-	return run(prog, argv[2:], privs.MergeEnv(syscall.Environ(), changes))
+	return run(prog, argv[2:], privs.MergeEnv(privs.Environ(), changes))
 }

@@ -12,7 +12,7 @@ func fghack(argv []string) int {
 	if len(argv) < 2 {
 		return diag.Usage(prog, 100, "fghack child")
 	}
-	status, crashed, err := privs.Foreground(argv[1:], syscall.Environ())
+	status, crashed, err := privs.Foreground(argv[1:], privs.Environ())
 	if err != nil {
 		if e, ok := err.(*privs.Error); ok {
 			switch e.Op {
@@ -20,6 +20,8 @@ func fghack(argv []string) int {
 				return diag.Fatal(prog, 111, "unable to create pipe", e.Err)
 			case privs.OpWait:
 				return diag.Fatal(prog, 111, "wait failed", e.Err)
+			case privs.OpGetrlimit, privs.OpSetrlimit:
+				return execFailed(prog, argv[1], err)
 			default:
 				return diag.Fatal(prog, 111, "unable to fork", e.Err)
 			}
@@ -39,5 +41,5 @@ func pgrphack(argv []string) int {
 	}
 	// The reference ignores a failure (we are already a session leader).
 	syscall.Setsid()
-	return run(prog, argv[1:], syscall.Environ())
+	return run(prog, argv[1:], privs.Environ())
 }

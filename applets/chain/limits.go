@@ -1,8 +1,6 @@
 package chain
 
 import (
-	"syscall"
-
 	"github.com/daemontools-go/daemontools/applets/diag"
 	"github.com/daemontools-go/daemontools/applets/getopt"
 	"github.com/daemontools-go/daemontools/privs"
@@ -42,7 +40,7 @@ func softlimitResources(opt byte) []int {
 
 func softlimit(argv []string) int {
 	const prog = "softlimit"
-	var limits privs.Limits
+	var limits []privs.Limit
 	p := getopt.New(argv, "a:c:d:f:l:m:o:p:r:s:t:")
 	for {
 		opt, ok := p.Next()
@@ -56,29 +54,15 @@ func softlimit(argv []string) int {
 			return diag.Usage(prog, 100, softlimitUsage)
 		}
 		for _, res := range softlimitResources(opt) {
-			limits.Add(res, value, toHard)
+			limits = append(limits, privs.Limit{Resource: res, Value: value, ToHard: toHard})
 		}
 	}
 	child := p.Rest()
 	if len(child) == 0 {
 		return diag.Usage(prog, 100, softlimitUsage)
 	}
-	// Everything exec needs is built before the limits are lowered: with
-	// a small address-space or data limit the Go heap cannot grow.
-	privs.PrepareExec()
-	privs.RestoreNofile()
-	prepared, err := privs.Prepare(privs.Candidates(child[0]), child, syscall.Environ())
-	if err != nil {
-		return cannotRun(prog, child[0], err)
-	}
-	if err := limits.Apply(); err != nil {
-		limits.RestoreRuntime()
-		if e, ok := err.(*privs.Error); ok && e.Op == privs.OpGetrlimit {
-			return diag.Fatal(prog, 111, "getrlimit failed", e.Err)
-		}
-		return diag.Fatal(prog, 111, "setrlimit failed", errnoOf(err))
-	}
-	errno := prepared.Exec()
-	limits.RestoreRuntime()
-	return cannotRun(prog, child[0], errno)
+	// The limits are set just before the exec, with everything it needs
+	// built beforehand, or handed down when the child is another of our
+	// loaders (privs.DeferVar).
+	return execFailed(prog, child[0], privs.ExecChain(child, privs.Environ(), limits))
 }

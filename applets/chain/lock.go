@@ -1,8 +1,6 @@
 package chain
 
 import (
-	"syscall"
-
 	"github.com/daemontools-go/daemontools/applets/diag"
 	"github.com/daemontools-go/daemontools/applets/getopt"
 	"github.com/daemontools-go/daemontools/privs"
@@ -46,5 +44,5 @@ func setlock(argv []string) int {
 		return diag.Fatal(prog, 111, "unable to open "+file, errnoOf(err))
 	}
 	// An exec failure is reported even with -x.
-	return run(prog, child, syscall.Environ())
+	return run(prog, child, privs.Environ())
 }

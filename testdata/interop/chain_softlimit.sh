@@ -35,3 +35,12 @@ softlimit -o 0 /bin/true; echo "rc=$?"
 softlimit -o 20 nosuchprogram; echo "rc=$?"
 softlimit -m 3000000 nosuchprogram; echo "rc=$?"
 softlimit -f 0 sh -c 'exit 4'; echo "rc=$?"
+# Memory limits in front of our own loaders (handed down to the last one,
+# see privs.DeferVar): the program sees what it sees under Debian's.
+mkdir e; echo v > e/V
+softlimit -m 30000000 setlock lk envdir e sh -c 'ulimit -v; ulimit -d; ulimit -s; ulimit -l; ulimit -n; env | grep -c DEFERRED'
+softlimit -m 30000000 -o 30 envdir e softlimit -o 20 -d 20000000 pgrphack sh -c 'ulimit -n; ulimit -d; ulimit -v'
+softlimit -d 30000000 -a 60000000 setuidgid nobody envuidgid daemon sh -c 'ulimit -d; ulimit -v; echo $UID'
+softlimit -d 30000000 fghack sh -c 'ulimit -d'
+softlimit -d 30000000 envdir e nosuchprogram; echo "rc=$?"
+softlimit -d 30000000 setlock -n lk sh -c 'exit 3'; echo "rc=$?"
