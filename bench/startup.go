@@ -5,6 +5,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
+	"time"
 )
 
 func init() {
@@ -74,14 +76,10 @@ func benchStartup(c *ctx) error {
 		}
 	}
 	for _, k := range cases {
-		o, err := median(n, ours(k.args...), env)
+		o, t, err := interleaved(n, ours(k.args...), theirs(k.args...), env)
 		if err != nil {
-			fmt.Printf("   %-30s ours failed: %v\n", k.name, err)
+			fmt.Printf("   %-30s failed: %v\n", k.name, err)
 			continue
-		}
-		t, err := median(n, theirs(k.args...), env)
-		if err != nil {
-			return err
 		}
 		fmt.Printf("   %-30s ours %s  daemontools %s  ratio %s  own cost %s vs %s (target at most 2x)\n",
 			k.name, ms(o), ms(t), ratio(o, t), ms(o-base), ms(t-base))
@@ -94,14 +92,33 @@ func benchStartup(c *ctx) error {
 		argv = append(argv, pre("softlimit", "-m", "1000000000")...)
 		return append(argv, "/bin/true")
 	}
-	o, err := median(n, chain(ours), env)
+	o, t, err := interleaved(n, chain(ours), chain(theirs), env)
 	if err != nil {
 		return fmt.Errorf("chain: %v", err)
 	}
-	t, err := median(n, chain(theirs), env)
-	if err != nil {
-		return err
-	}
 	fmt.Printf("   %-30s ours %s  daemontools %s  ratio %s\n", "envdir+setuidgid+softlimit", ms(o), ms(t), ratio(o, t))
 	return nil
+}
+
+// interleaved times a and b alternately, one run each in turn, so that
+// both see the same load on a shared machine, and returns their medians.
+func interleaved(n int, a, b, env []string) (time.Duration, time.Duration, error) {
+	var da, db []time.Duration
+	for i := 0; i < n; i++ {
+		d, err := median(1, a, env)
+		if err != nil {
+			return 0, 0, err
+		}
+		da = append(da, d)
+		if d, err = median(1, b, env); err != nil {
+			return 0, 0, err
+		}
+		db = append(db, d)
+	}
+	return mid(da), mid(db), nil
+}
+
+func mid(ds []time.Duration) time.Duration {
+	sort.Slice(ds, func(i, j int) bool { return ds[i] < ds[j] })
+	return ds[len(ds)/2]
 }

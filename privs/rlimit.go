@@ -44,9 +44,10 @@ type Limit struct {
 	ToHard   bool   // set the soft limit to the hard limit
 }
 
-// maxLimits bounds a Limits: every resource at most twice as often as
-// the command line can name it would be absurd, so a fixed array
-// suffices and applying allocates nothing.
+// maxSaved bounds how many original limits a Limits keeps for
+// RestoreRuntime; a fixed array means applying allocates nothing. Only
+// three resources are kept, so a command line would have to repeat them
+// absurdly often to run past it (the rest are then not restored).
 const maxSaved = 16
 
 // Limits applies soft limits in order, the way softlimit does, and can
@@ -64,9 +65,6 @@ type Limits struct {
 func (l *Limits) Add(res int, value uint64, toHard bool) {
 	l.list = append(l.list, Limit{Resource: res, Value: value, ToHard: toHard})
 }
-
-// Len says how many limits were added.
-func (l *Limits) Len() int { return len(l.list) }
 
 // Apply sets each soft limit in order: to the hard limit for ToHard,
 // else to Value clamped silently to the hard limit. Hard limits are not
