@@ -10,7 +10,13 @@
 //
 // The chain loaders replace themselves with the next program (same pid),
 // so nothing here may leave state behind that the exec'd program would
-// inherit and that daemontools' C programs would not have given it.
+// inherit and that daemontools' C programs would not have given it. Three
+// things need care because the Go runtime changes them before main runs:
+// the open-files limit (restored by syscall.Exec, see RestoreNofile), the
+// signal dispositions, mask and closed standard fds (recorded at the ELF
+// entry point and restored by PrepareExec, see start.go), and memory
+// limits, under which a Go program cannot start at all (softlimit hands
+// them down to the last of our loaders, see deferred.go).
 package privs
 
 import "syscall"
