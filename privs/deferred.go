@@ -106,39 +106,57 @@ func decodeLimits(s string) []Limit {
 	return out
 }
 
-// selfLoader reports whether the program the search would run first is
-// this executable acting as one of the chain loaders: the first
-// candidate that exists and may be executed is our own file (the same
-// inode as /proc/self/exe) under a loader's name, or under our own name
-// with a loader's name as argv[1].
-func selfLoader(cands, argv []string) bool {
-	var self syscall.Stat_t
-	if syscall.Stat("/proc/self/exe", &self) != nil {
-		return false
+// selfTarget reports whether the program the search would run first is
+// this executable (the same inode as /proc/self/exe), and if so whether
+// as one of the chain loaders: under a loader's name, or under our own
+// name with a loader's name as argv[1].
+func selfTarget(cands, argv []string) (self, loader bool) {
+	var me syscall.Stat_t
+	if syscall.Stat("/proc/self/exe", &me) != nil {
+		return false, false
 	}
 	for _, c := range cands {
 		var st syscall.Stat_t
 		if syscall.Stat(c, &st) != nil || syscall.Access(c, 1 /* X_OK */) != nil || st.Mode&syscall.S_IFMT != syscall.S_IFREG {
 			continue
 		}
-		if st.Dev != self.Dev || st.Ino != self.Ino {
-			return false
+		if st.Dev != me.Dev || st.Ino != me.Ino {
+			return false, false
 		}
 		name := filepath.Base(c)
 		if name == multicallName {
 			if len(argv) < 2 {
-				return false
+				return true, false
 			}
 			name = argv[1]
 		}
 		for _, l := range chainLoaders {
 			if name == l {
-				return true
+				return true, true
 			}
 		}
-		return false
+		return true, false
 	}
-	return false
+	return false, false
+}
+
+func selfLoader(cands, argv []string) bool {
+	_, loader := selfTarget(cands, argv)
+	return loader
+}
+
+// goSafe drops the limits under which no Go program can start or run
+// (address space, data, stack, processes), for a child that is one of
+// our own programs but not a loader that could hand them on (multilog,
+// supervise, ...): better it runs without them than not at all.
+func goSafe(ls []Limit) []Limit {
+	out := ls[:0:0]
+	for _, l := range ls {
+		if !runtimeNeeds(l.Resource) && l.Resource != RlimitStack {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 // execChain runs argv with env as every chain loader does, carrying or
@@ -150,8 +168,11 @@ func execChain(cands, argv, env []string, extra []Limit) error {
 		return ExecAny(cands, argv, env)
 	}
 	all := append(decodeLimits(deferred), extra...)
-	if selfLoader(cands, argv) {
+	switch self, loader := selfTarget(cands, argv); {
+	case loader:
 		return ExecAny(cands, argv, append(env, DeferVar+"="+encodeLimits(all)))
+	case self:
+		all = goSafe(all)
 	}
 	var l Limits
 	for _, lim := range all {

@@ -86,3 +86,12 @@ func TestSelfLoader(t *testing.T) {
 		}
 	}
 }
+
+func TestGoSafe(t *testing.T) {
+	in := []Limit{{Resource: RlimitAS, Value: 1}, {Resource: RlimitNofile, Value: 20}, {Resource: RlimitData, Value: 1},
+		{Resource: RlimitStack, Value: 1}, {Resource: RlimitNproc, Value: 1}, {Resource: RlimitCore, Value: 0}}
+	want := []Limit{{Resource: RlimitNofile, Value: 20}, {Resource: RlimitCore, Value: 0}}
+	if got := goSafe(in); !reflect.DeepEqual(got, want) {
+		t.Errorf("goSafe = %+v, want %+v", got, want)
+	}
+}
