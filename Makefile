@@ -3,7 +3,11 @@
 
 GO       ?= go
 BIN      := bin/daemontools
-GOFLAGS_BUILD := -trimpath -ldflags='-s -w -buildid='
+# On linux/amd64 the executable starts at privs.entry, which records the
+# signal state and closed standard fds it inherited before the Go runtime
+# changes them, so that the chain loaders can pass them on (privs/start.go).
+ENTRY := $(if $(filter linux/amd64,$(shell $(GO) env GOOS)/$(shell $(GO) env GOARCH)),-E=github.com/daemontools-go/daemontools/privs.entry)
+GOFLAGS_BUILD := -trimpath -ldflags='-s -w -buildid= $(ENTRY)'
 # Fuzz each target this long in `make test` (the seeds always run).
 FUZZTIME ?= 3s
 # The stripped static binary is checked against this hard limit.

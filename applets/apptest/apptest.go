@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -78,6 +79,10 @@ func build() (string, error) {
 		args := []string{"build", "-o", exe}
 		if raceEnabled {
 			args = append(args, "-race")
+		}
+		if runtime.GOOS == "linux" && runtime.GOARCH == "amd64" {
+			// As the Makefile links it: see privs/start.go.
+			args = append(args, "-ldflags=-E=github.com/daemontools-go/daemontools/privs.entry")
 		}
 		cmd := exec.Command("go", append(args, ".")...)
 		cmd.Dir = root

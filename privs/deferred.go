@@ -1,0 +1,203 @@
+package privs
+
+import (
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// A Go program cannot start under the small memory limits C programs
+// live with: the runtime reserves hundreds of megabytes of address space
+// and maps tens of megabytes before main (measured: `softlimit -m
+// 100000000 envdir ...` dies with "failed to reserve page summary
+// memory"). So when softlimit's child is one of our own chain loaders
+// (`softlimit -m 2000000 setlock -n /var/lock/x prog`), it does not set
+// the limits itself: it hands them down in the environment variable
+// DeferVar, each loader passes them on while its child is another of our
+// loaders, and the first one whose child is anything else applies them,
+// in the original order and with softlimit's rules, just before its
+// exec. The variable never reaches that program, so it sees exactly the
+// environment and the limits it would have seen under daemontools.
+const DeferVar = "DAEMONTOOLS_DEFERRED_SOFTLIMIT"
+
+// chainLoaders are the applets that can carry deferred limits: all of
+// them apply the limits to the program they run. (fghack applies them to
+// itself just before it forks, since nothing of ours runs in the child
+// between fork and exec; by then it allocates little.)
+var chainLoaders = [...]string{"envdir", "envuidgid", "fghack", "pgrphack", "setlock", "setuidgid", "softlimit"}
+
+// multicallName is the executable's own name, under which the applet is
+// its first argument.
+const multicallName = "daemontools"
+
+var (
+	deferred    string // DeferVar's value in our environment, if any
+	envSplit    bool
+	cleanEnviro []string
+)
+
+// Environ returns the process environment without DeferVar, which is
+// exactly what daemontools' C programs would have, and remembers the
+// limits it carried for the exec. Chain loaders build their child's
+// environment from it.
+func Environ() []string {
+	if !envSplit {
+		envSplit = true
+		env := syscall.Environ()
+		cleanEnviro = env[:0:0]
+		for _, kv := range env {
+			if v, ok := strings.CutPrefix(kv, DeferVar+"="); ok && deferred == "" {
+				deferred = v
+				continue
+			}
+			cleanEnviro = append(cleanEnviro, kv)
+		}
+	}
+	return append([]string(nil), cleanEnviro...)
+}
+
+// Deferred returns the limits handed down to us, in order.
+func Deferred() []Limit {
+	Environ()
+	return decodeLimits(deferred)
+}
+
+func encodeLimits(ls []Limit) string {
+	var b strings.Builder
+	for i, l := range ls {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.Itoa(l.Resource))
+		b.WriteByte(':')
+		if l.ToHard {
+			b.WriteByte('=')
+		} else {
+			b.WriteString(strconv.FormatUint(l.Value, 10))
+		}
+	}
+	return b.String()
+}
+
+// decodeLimits reads encodeLimits' output, skipping anything malformed
+// (the variable is ours, but the environment is anyone's).
+func decodeLimits(s string) []Limit {
+	var out []Limit
+	for item := range strings.SplitSeq(s, ",") {
+		res, val, ok := strings.Cut(item, ":")
+		if !ok {
+			continue
+		}
+		r, err := strconv.Atoi(res)
+		if err != nil || r < 0 || r > 15 {
+			continue
+		}
+		if val == "=" {
+			out = append(out, Limit{Resource: r, ToHard: true})
+			continue
+		}
+		v, err := strconv.ParseUint(val, 10, 64)
+		if err != nil {
+			continue
+		}
+		out = append(out, Limit{Resource: r, Value: v})
+	}
+	return out
+}
+
+// selfTarget reports whether the program the search would run first is
+// this executable (the same inode as /proc/self/exe), and if so whether
+// as one of the chain loaders: under a loader's name, or under our own
+// name with a loader's name as argv[1].
+func selfTarget(cands, argv []string) (self, loader bool) {
+	var me syscall.Stat_t
+	if syscall.Stat("/proc/self/exe", &me) != nil {
+		return false, false
+	}
+	for _, c := range cands {
+		var st syscall.Stat_t
+		if syscall.Stat(c, &st) != nil || syscall.Access(c, 1 /* X_OK */) != nil || st.Mode&syscall.S_IFMT != syscall.S_IFREG {
+			continue
+		}
+		if st.Dev != me.Dev || st.Ino != me.Ino {
+			return false, false
+		}
+		name := filepath.Base(c)
+		if name == multicallName {
+			if len(argv) < 2 {
+				return true, false
+			}
+			name = argv[1]
+		}
+		for _, l := range chainLoaders {
+			if name == l {
+				return true, true
+			}
+		}
+		return true, false
+	}
+	return false, false
+}
+
+func selfLoader(cands, argv []string) bool {
+	_, loader := selfTarget(cands, argv)
+	return loader
+}
+
+// goSafe drops the limits under which no Go program can start or run
+// (address space, data, stack, processes), for a child that is one of
+// our own programs but not a loader that could hand them on (multilog,
+// supervise, ...): better it runs without them than not at all.
+func goSafe(ls []Limit) []Limit {
+	out := ls[:0:0]
+	for _, l := range ls {
+		if !runtimeNeeds(l.Resource) && l.Resource != RlimitStack {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// execChain runs argv with env as every chain loader does, carrying or
+// applying the limits handed down to it (plus extra, softlimit's own,
+// which come after them).
+func execChain(cands, argv, env []string, extra []Limit) error {
+	Environ()
+	if deferred == "" && len(extra) == 0 {
+		return ExecAny(cands, argv, env)
+	}
+	all := append(decodeLimits(deferred), extra...)
+	switch self, loader := selfTarget(cands, argv); {
+	case loader:
+		return ExecAny(cands, argv, append(env, DeferVar+"="+encodeLimits(all)))
+	case self:
+		all = goSafe(all)
+	}
+	var l Limits
+	for _, lim := range all {
+		l.Add(lim.Resource, lim.Value, lim.ToHard)
+	}
+	p, err := Prepare(cands, argv, env)
+	if err != nil {
+		return err
+	}
+	PrepareExec()
+	RestoreNofile()
+	if err := l.Apply(); err != nil {
+		l.RestoreRuntime()
+		return err
+	}
+	errno := p.Exec()
+	l.RestoreRuntime()
+	return errno
+}
+
+// ExecChain replaces the process with argv[0] found on $PATH, given the
+// environment env (built from Environ), applying or passing on the
+// limits softlimit handed down, and then extra. It returns only on
+// failure: a *Error for a limit that could not be set, else the exec's
+// error.
+func ExecChain(argv, env []string, extra []Limit) error {
+	return execChain(Candidates(argv[0]), argv, env, extra)
+}

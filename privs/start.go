@@ -1,0 +1,88 @@
+package privs
+
+import (
+	"os/signal"
+	"runtime"
+	"syscall"
+	"unsafe"
+)
+
+// What the process inherited, recorded by entry (start_linux_amd64.s)
+// before the Go runtime changed it: the runtime installs its own handler
+// for nearly every signal (losing an inherited SIG_IGN), unblocks the
+// signals it needs, and opens /dev/null on a closed fd 0, 1 or 2. The C
+// programs pass all of that on to the program they exec, so we put it
+// back just before we exec. When the executable was linked without the
+// entry hook, startCaptured stays 0 and nothing is restored.
+var (
+	startCaptured uint64
+	startMask     uint64 // blocked signals, bit sig-1
+	startIgnored  uint64 // ignored signals, bit sig-1
+	startClosed   uint64 // closed standard fds, bit fd; cleared when reused
+	sigScratch    [4]uint64
+)
+
+// StartCaptured reports whether the entry hook recorded the inherited
+// state (the executable was linked with -E=EntrySymbol).
+func StartCaptured() bool { return startCaptured != 0 }
+
+func ignoredAtStart(sig int) bool {
+	return startCaptured != 0 && sig >= 1 && sig <= 64 && startIgnored&(1<<(sig-1)) != 0
+}
+
+func closedAtStart(fd int) bool {
+	return startCaptured != 0 && fd >= 0 && fd < 3 && startClosed&(1<<fd) != 0
+}
+
+// reuseClosed records that fd, closed at start-up, now holds a
+// descriptor of ours (as it would in the C program, whose open got it).
+func reuseClosed(fd int) {
+	if fd >= 0 && fd < 3 {
+		startClosed &^= 1 << fd
+	}
+}
+
+// startSignals puts back the inherited dispositions: a signal ignored at
+// start-up is ignored again, through the runtime so that children
+// started with ForkExec keep it ignored too, and every other signal in
+// stopAndDie gets its default action.
+func startSignals() {
+	var sa kernelSigaction // SIG_DFL
+	for _, sig := range stopAndDie {
+		if !ignoredAtStart(int(sig)) {
+			syscall.RawSyscall6(syscall.SYS_RT_SIGACTION, uintptr(sig), uintptr(unsafe.Pointer(&sa)), 0, 8, 0, 0)
+		}
+	}
+	if startCaptured == 0 || startIgnored == 0 {
+		return
+	}
+	for sig := 1; sig <= 64; sig++ {
+		if ignoredAtStart(sig) && sig != int(syscall.SIGKILL) && sig != int(syscall.SIGSTOP) {
+			signal.Ignore(syscall.Signal(sig))
+		}
+	}
+}
+
+var restored bool
+
+// PrepareExec gives the process back what it inherited, for the program
+// it is about to exec: dispositions, closed standard fds, and last the
+// signal mask, on this thread, which must be the one that execs (so it
+// locks the goroutine to it). ExecAny calls it; softlimit calls it
+// earlier, before the memory limits leave the runtime no room to
+// allocate. Calling it again does nothing.
+func PrepareExec() {
+	if restored || startCaptured == 0 {
+		return
+	}
+	restored = true
+	runtime.LockOSThread()
+	startSignals()
+	for fd := 0; fd < 3; fd++ {
+		if closedAtStart(fd) {
+			syscall.Close(fd)
+		}
+	}
+	mask := startMask
+	syscall.RawSyscall6(syscall.SYS_RT_SIGPROCMASK, 2 /* SIG_SETMASK */, uintptr(unsafe.Pointer(&mask)), 0, 8, 0, 0)
+}
