@@ -94,6 +94,7 @@ type Logger struct {
 	efdMu    sync.Mutex
 	efd      int // wakes Run's poll for Terminate and Rotate
 	term     atomic.Bool
+	woke     atomic.Bool // a request arrived since the last read point
 	alarm    atomic.Bool
 	errno    syscall.Errno // the reference's errno, for its stale messages
 	statusLn [statusSize]byte
@@ -204,6 +205,7 @@ func (l *Logger) Rotate() {
 }
 
 func (l *Logger) wake() {
+	l.woke.Store(true)
 	l.efdMu.Lock()
 	defer l.efdMu.Unlock()
 	if l.efd >= 0 {
@@ -251,6 +253,9 @@ func (l *Logger) run(read func(p []byte) int) {
 			}
 		}
 		size := len(l.in)
+		if l.woke.Swap(false) {
+			l.drainWake()
+		}
 		if l.term.Load() {
 			if l.have == 0 && !l.overflow {
 				break
@@ -282,15 +287,13 @@ func (l *Logger) run(read func(p []byte) int) {
 }
 
 // waitInput blocks until fd is readable or Terminate/Rotate wakes it;
-// it reports whether fd is ready. A wake-up is what interrupts the
-// reference's read with EINTR, and is recorded as its errno.
+// it reports whether fd is ready. After a wake-up the caller goes back
+// to its read point, where requests are handled and the read size
+// chosen. A wake-up is what interrupts the reference's read with EINTR,
+// and is recorded as its errno.
 func (l *Logger) waitInput(fd int) bool {
 	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}, {Fd: int32(l.efd), Events: unix.POLLIN}}
 	for {
-		if l.term.Load() && l.have == 0 && !l.overflow || l.alarm.Load() {
-			l.drainWake()
-			return false
-		}
 		_, err := unix.Poll(fds, -1)
 		if err == unix.EINTR {
 			continue
@@ -301,13 +304,9 @@ func (l *Logger) waitInput(fd int) bool {
 		if fds[1].Revents != 0 {
 			l.drainWake()
 			l.errno = unix.EINTR
-			if l.term.Load() && l.have == 0 && !l.overflow || l.alarm.Load() {
-				return false
-			}
+			return false
 		}
-		if fds[0].Revents != 0 {
-			return true
-		}
+		return true
 	}
 }
 
