@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -92,7 +93,8 @@ type Logger struct {
 	overflow bool
 
 	efdMu    sync.Mutex
-	efd      int // wakes Run's poll for Terminate and Rotate
+	efd      int      // wakes Run's poll for Terminate and Rotate
+	pipe     *os.File // or, for a pipe, interrupts its read
 	term     atomic.Bool
 	woke     atomic.Bool // a request arrived since the last read point
 	alarm    atomic.Bool
@@ -187,6 +189,10 @@ func (l *Logger) Close() {
 		unix.Close(l.efd)
 		l.efd = -1
 	}
+	if l.pipe != nil {
+		l.pipe.Close()
+		l.pipe = nil
+	}
 	l.efdMu.Unlock()
 }
 
@@ -208,6 +214,9 @@ func (l *Logger) wake() {
 	l.woke.Store(true)
 	l.efdMu.Lock()
 	defer l.efdMu.Unlock()
+	if l.pipe != nil {
+		l.pipe.SetReadDeadline(time.Unix(1, 0))
+	}
 	if l.efd >= 0 {
 		one := [8]byte{1}
 		unix.Write(l.efd, one[:])
@@ -219,6 +228,10 @@ func (l *Logger) wake() {
 // finished, and closes everything. Nothing after Start is fatal:
 // failures pause and retry.
 func (l *Logger) Run(fd int) {
+	if f := reopenPipe(fd); f != nil {
+		l.runPipe(f)
+		return
+	}
 	l.run(func(p []byte) int {
 		if !l.waitInput(fd) {
 			return -1
@@ -228,6 +241,53 @@ func (l *Logger) Run(fd int) {
 		case n > 0:
 			return n
 		case err == unix.EINTR || err == unix.EAGAIN:
+			return -1
+		}
+		return 0
+	})
+}
+
+// reopenPipe opens a pipe or FIFO a second time, through /proc, as a
+// non-blocking descriptor of our own: Go's poller can then wait on it
+// without holding a thread, and the blocking mode of the descriptor we
+// were given (which other processes share) is left alone. It returns
+// nil for anything else, or when /proc is not there.
+func reopenPipe(fd int) *os.File {
+	var st, st2 unix.Stat_t
+	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFIFO {
+		return nil
+	}
+	if fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0); err != nil || fl&unix.O_ACCMODE == unix.O_WRONLY {
+		return nil // reading it fails, and must keep failing
+	}
+	nfd, err := unix.Open("/proc/self/fd/"+strconv.Itoa(fd), unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil
+	}
+	if unix.Fstat(nfd, &st2) != nil || st2.Dev != st.Dev || st2.Ino != st.Ino {
+		unix.Close(nfd)
+		return nil
+	}
+	return os.NewFile(uintptr(nfd), "stdin")
+}
+
+// runPipe is run over a pipe read through Go's poller; Terminate and
+// Rotate interrupt a waiting read with a deadline in the past.
+func (l *Logger) runPipe(f *os.File) {
+	l.efdMu.Lock()
+	l.pipe = f
+	l.efdMu.Unlock()
+	l.run(func(p []byte) int {
+		f.SetReadDeadline(time.Time{})
+		if l.woke.Load() {
+			return -1 // a request came before the deadline was cleared
+		}
+		n, err := f.Read(p)
+		switch {
+		case n > 0:
+			return n
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			l.errno = unix.EINTR
 			return -1
 		}
 		return 0
