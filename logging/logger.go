@@ -92,6 +92,7 @@ type Logger struct {
 	have     int
 	overflow bool
 
+	readMu   sync.Mutex // held from the last look at requests through read(2)
 	efdMu    sync.Mutex
 	efd      int      // wakes Run's poll for Terminate and Rotate
 	pipe     *os.File // or, for a pipe, interrupts its read
@@ -199,7 +200,12 @@ func (l *Logger) Close() {
 // Terminate is SIGTERM: finish the line being read, without reading
 // past it, and end as at EOF. Safe from any goroutine.
 func (l *Logger) Terminate() {
+	// Under readMu, so that no read(2) that starts after Terminate
+	// returns can take more than the rest of the line.
+	l.readMu.Lock()
 	l.term.Store(true)
+	l.woke.Store(true)
+	l.readMu.Unlock()
 	l.wake()
 }
 
@@ -236,15 +242,36 @@ func (l *Logger) Run(fd int) {
 		if !l.waitInput(fd) {
 			return -1
 		}
-		n, err := unix.Read(fd, p)
+		// poll said fd is readable, so this read does not wait (unless
+		// another reader of the same input took the data first).
+		n, err := l.readNow(fd, p)
 		switch {
-		case n > 0:
+		case n != 0:
 			return n
 		case err == unix.EINTR || err == unix.EAGAIN:
 			return -1
 		}
 		return 0
 	})
+}
+
+// readNow reads unless a request has come since the last read point
+// (then it returns -1 so that the caller goes back there), and reads a
+// single byte once Terminate has been called.
+func (l *Logger) readNow(fd int, p []byte) (int, error) {
+	l.readMu.Lock()
+	defer l.readMu.Unlock()
+	if l.woke.Load() {
+		return -1, nil
+	}
+	if l.term.Load() {
+		p = p[:1]
+	}
+	n, err := unix.Read(fd, p)
+	if n < 0 {
+		n = 0
+	}
+	return n, err
 }
 
 // reopenPipe opens a pipe or FIFO a second time, through /proc, as a
@@ -271,23 +298,36 @@ func reopenPipe(fd int) *os.File {
 	return os.NewFile(uintptr(nfd), "stdin")
 }
 
-// runPipe is run over a pipe read through Go's poller; Terminate and
-// Rotate interrupt a waiting read with a deadline in the past.
+// runPipe is run over a pipe read through Go's poller: the read waits
+// without holding a thread, and Terminate and Rotate interrupt it with a
+// deadline in the past.
 func (l *Logger) runPipe(f *os.File) {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		f.Close()
+		l.run(func([]byte) int { return 0 })
+		return
+	}
 	l.efdMu.Lock()
 	l.pipe = f
 	l.efdMu.Unlock()
 	l.run(func(p []byte) int {
 		f.SetReadDeadline(time.Time{})
-		if l.woke.Load() {
-			return -1 // a request came before the deadline was cleared
-		}
-		n, err := f.Read(p)
+		var n int
+		var rerr error
+		err := rc.Read(func(fd uintptr) bool {
+			n, rerr = l.readNow(int(fd), p)
+			return rerr != unix.EAGAIN
+		})
 		switch {
-		case n > 0:
+		case err != nil && errors.Is(err, os.ErrDeadlineExceeded):
+			l.errno = unix.EINTR // where the reference's read is interrupted
+			return -1
+		case err != nil:
+			return 0
+		case n != 0:
 			return n
-		case errors.Is(err, os.ErrDeadlineExceeded):
-			l.errno = unix.EINTR
+		case rerr == unix.EINTR:
 			return -1
 		}
 		return 0
