@@ -3,10 +3,12 @@ package logging
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
 	"syscall"
@@ -429,5 +431,45 @@ func TestNoOSExecInTheEngine(t *testing.T) {
 		if p == "os/exec" {
 			t.Fatal("package logging depends on os/exec")
 		}
+	}
+}
+
+// Durability as the reference has it: current is synced before it is
+// renamed at each rotation, and once more at the end; nothing else is.
+func TestSyncBeforeEveryRotationAndAtExit(t *testing.T) {
+	d := t.TempDir()
+	l := New(ParseScript([]string{"s4096", d + "/log"}), Options{})
+	var events []string
+	l.sync = func(fd int) error {
+		var st unix.Stat_t
+		unix.Fstat(fd, &st)
+		events = append(events, fmt.Sprintf("sync %d", st.Size))
+		return nil
+	}
+	if err := l.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var in []byte
+	for i := 0; i < 200; i++ {
+		in = append(in, fmt.Sprintf("%03d %s\n", i, strings.Repeat("s", 60))...)
+	}
+	l.run(chunkSource([][]byte{in[:4096], in[4096:8192], in[8192:]}))
+	names := oldFiles(t, d+"/log")
+	if len(events) != len(names)+1 {
+		t.Fatalf("%d syncs for %d rotations: %v", len(events), len(names), events)
+	}
+	sort.Strings(names)
+	for i, n := range names {
+		st, err := os.Stat(filepath.Join(d, "log", n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := fmt.Sprintf("sync %d", st.Size()); events[i] != want {
+			t.Errorf("rotation %d: %s, want %s (the whole file synced before the rename)", i, events[i], want)
+		}
+	}
+	cur, _ := os.Stat(filepath.Join(d, "log", "current"))
+	if want := fmt.Sprintf("sync %d", cur.Size()); events[len(events)-1] != want {
+		t.Errorf("at exit: %s, want %s", events[len(events)-1], want)
 	}
 }
