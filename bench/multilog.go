@@ -84,6 +84,14 @@ func benchMultilog(c *ctx) error {
 		}
 		res[i] = best
 	}
+	base, err := best(c.runs, func() (time.Duration, error) {
+		d, _, err := timeShell(c.work, "cat "+corpus+" >plain; rm plain")
+		return d, err
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("   %-22s %s  (no labels, no rotation, no fsync: for scale)\n", "cat >file", ms(base))
 	for i, lg := range loggers {
 		fmt.Printf("   %-22s %s  peak RSS %6.1f MiB\n", lg.name, ms(res[i].d), float64(res[i].rss)/1024)
 	}

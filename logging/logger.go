@@ -72,7 +72,11 @@ type Options struct {
 
 // Logger runs one multilog script. New, then Start (which does
 // everything that may fail), then Run until the input ends or Terminate
-// is called.
+// is called. Paths in the script are relative to the working directory
+// at Start. Files are created with the modes the reference gives them
+// under the umask of 022 it sets; a host with another umask should set
+// 022 first, as the multilog applet does (processors inherit it, and
+// the environment).
 type Logger struct {
 	script  *Script
 	opts    Options
