@@ -109,3 +109,64 @@ func TestDiskFull(t *testing.T) {
 		}
 	}
 }
+
+const fsImmutable = 0x10 // FS_IMMUTABLE_FL in linux/fs.h
+
+func setImmutable(dir string, on bool) error {
+	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	flags, err := unix.IoctlGetInt(fd, unix.FS_IOC_GETFLAGS)
+	if err != nil {
+		return err
+	}
+	if on {
+		flags |= fsImmutable
+	} else {
+		flags &^= fsImmutable
+	}
+	return unix.IoctlSetPointerInt(fd, unix.FS_IOC_SETFLAGS, flags)
+}
+
+// TestUnwritableDirectory makes the log directory immutable (even root
+// cannot rename or create in it): rotation must warn and retry, input
+// must wait, and nothing may be lost once the directory is writable.
+func TestUnwritableDirectory(t *testing.T) {
+	apptest.RequireRoot(t)
+	d := t.TempDir()
+	log := filepath.Join(d, "log")
+	s := startLogger(t, []string{"s4096", "n100", log}, Options{Pause: 20 * time.Millisecond})
+	if err := setImmutable(log, true); err != nil {
+		t.Skipf("cannot make a directory immutable here: %v", err)
+	}
+	t.Cleanup(func() { setImmutable(log, false) })
+	var in strings.Builder
+	for i := 0; in.Len() < 200<<10; i++ {
+		fmt.Fprintf(&in, "%06d %s\n", i, strings.Repeat("i", i%70))
+	}
+	wrote := make(chan error, 1)
+	go func() {
+		_, err := s.out.WriteString(in.String())
+		s.out.Close()
+		wrote <- err
+	}()
+	want := "warning: unable to rename current to previous in directory " + log + ", pausing: " + unix.EPERM.Error()
+	apptest.Poll(t, 20*time.Second, "a warning about the directory", func() bool { return s.warn.has(want) })
+	select {
+	case <-wrote:
+		t.Fatal("all input was consumed while the directory could not be written")
+	case <-time.After(100 * time.Millisecond):
+	}
+	if err := setImmutable(log, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-wrote; err != nil {
+		t.Fatal(err)
+	}
+	s.wait(t)
+	if got := string(logText(t, log)); got != in.String() {
+		t.Errorf("the log holds %d bytes, the input was %d", len(got), in.Len())
+	}
+}

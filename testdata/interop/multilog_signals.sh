@@ -42,6 +42,7 @@ exec 3<>in
 multilog ./c <in 3>&- & pid=$!
 waitfor '[ -f c/current ]'
 kill -ALRM $pid
+sleep 1 # (as above: the signal must be handled before the input comes)
 printf 'x\n' >&3
 waitfor '[ "$(size c/current)" = 2 ]'
 kill -ALRM $pid
