@@ -16,7 +16,7 @@ lsd p; cat p/state
 for f in $(ls p | grep '^@'); do head -n 2 "p/$f"; done
 
 echo '# its directory, umask, descriptors and stdio'
-multilog s4096 '!pwd; umask; ls /proc/$$/fd | sort -n | tr "\n" " "; echo; cat >/dev/null' ./q <nums 2>qerr; echo "rc=$?"
+multilog s4096 '!pwd; umask; for n in 0 1 2 3 4 5 6 7 8 9; do [ -e /proc/$$/fd/$n ] && printf "%s " $n; done; echo; cat >/dev/null' ./q <nums 2>qerr; echo "rc=$?"
 for f in $(ls q | grep '^@'); do cat "q/$f"; done | sed "s|$PWD|WORK|" | sort | uniq -c
 cat qerr
 
