@@ -1,8 +1,63 @@
-// Package multilog holds the multilog applet.
+// Package multilog holds the multilog applet: it turns argv into a
+// logging.Script, forwards TERM and ALRM to the engine, and reports
+// startup failures. Everything else is in package logging.
 package multilog
 
-import "github.com/daemontools-go/daemontools/applets"
+import (
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/daemontools-go/daemontools/applets"
+	"github.com/daemontools-go/daemontools/applets/diag"
+	"github.com/daemontools-go/daemontools/logging"
+)
+
+const prog = "multilog"
 
 func init() {
-	applets.Register(applets.Applet{Name: "multilog", Summary: "read a log and save selected lines in rotated directories", Main: applets.NotImplemented("multilog")})
+	applets.Register(applets.Applet{Name: "multilog", Summary: "read a log and save selected lines in rotated directories", Main: Main})
+}
+
+// Main runs `multilog script...`. There is no usage error: with no
+// script it reads to EOF and exits 0. Startup failures exit 111 before
+// any input is read; nothing after that is fatal.
+func Main(argv []string) int {
+	// The reference sets umask 022; it decides the modes of state and of
+	// whatever a processor creates.
+	syscall.Umask(0o22)
+	l := logging.New(logging.ParseScript(argv[1:]), logging.Options{
+		Stderr: os.Stderr, // a closed pipe on stderr kills us with SIGPIPE, as it kills the reference
+		Warn:   func(msg string, err error) { diag.Warn(prog, msg, err) },
+		Fatal:  func(msg string, err error) { diag.Fatal(prog, 111, msg, err) },
+	})
+	// Caught from the start, as the reference blocks and catches them
+	// before anything else: a TERM during startup ends the run at the
+	// first read. HUP and INT keep their default action, leaving current
+	// to be salvaged as .u by the next run.
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGALRM)
+	defer signal.Stop(sigs)
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		for {
+			select {
+			case s := <-sigs:
+				if s == syscall.SIGTERM {
+					l.Terminate()
+				} else {
+					l.Rotate()
+				}
+			case <-done:
+				return
+			}
+		}
+	}()
+	if err := l.Start(); err != nil {
+		e := err.(*logging.Error)
+		return diag.Fatal(prog, 111, e.Msg, e.Err)
+	}
+	l.Run(0)
+	return 0
 }
