@@ -86,3 +86,16 @@ func PrepareExec() {
 	mask := startMask
 	syscall.RawSyscall6(syscall.SYS_RT_SIGPROCMASK, 2 /* SIG_SETMASK */, uintptr(unsafe.Pointer(&mask)), 0, 8, 0, 0)
 }
+
+// RecloseStdio closes again whichever of fds 0, 1 and 2 were closed when
+// the process started (the runtime put /dev/null there), so that a
+// filter reading or writing them fails with EBADF as the reference does
+// instead of seeing an empty input or a bottomless output. Programs that
+// exec must use PrepareExec instead.
+func RecloseStdio() {
+	for fd := 0; fd < 3; fd++ {
+		if closedAtStart(fd) {
+			syscall.Close(fd)
+		}
+	}
+}

@@ -11,10 +11,13 @@ import (
 	"syscall"
 )
 
-// errText holds the daemontools wording for each errno Linux defines.
-// Errnos that share a number (EAGAIN/EWOULDBLOCK, EDEADLK/EDEADLOCK,
-// EOPNOTSUPP/ENOTSUP) take the text the reference checks first.
-var errText = map[syscall.Errno]string{
+// errText holds the daemontools wording for each errno Linux defines,
+// indexed by errno: an array literal is laid out by the linker, so it
+// costs nothing at start-up (a map would be built by every applet's
+// init). Errnos that share a number (EAGAIN/EWOULDBLOCK,
+// EDEADLK/EDEADLOCK, EOPNOTSUPP/ENOTSUP) take the text the reference
+// checks first.
+var errText = [...]string{
 	0:                       "no error",
 	syscall.EINTR:           "interrupted system call",
 	syscall.ENOMEM:          "out of memory",
@@ -110,8 +113,8 @@ var ErrPartialWrite = errors.New("partial write")
 
 // ErrnoText returns the daemontools text for one errno.
 func ErrnoText(e syscall.Errno) string {
-	if s, ok := errText[e]; ok {
-		return s
+	if int(e) < len(errText) && errText[e] != "" {
+		return errText[e]
 	}
 	return "unknown error"
 }

@@ -10,6 +10,7 @@ import (
 	"unsafe"
 
 	"github.com/daemontools-go/daemontools/applets"
+	"github.com/daemontools-go/daemontools/privs"
 )
 
 func init() {
@@ -24,6 +25,7 @@ func init() {
 // are fewer than two arguments or D is shorter than five bytes, 0 at
 // EOF and 111 on a read error.
 func Main(argv []string) int {
+	privs.RecloseStdio()
 	if len(argv) < 2 {
 		return 100
 	}

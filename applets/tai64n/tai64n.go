@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/daemontools-go/daemontools/applets"
+	"github.com/daemontools-go/daemontools/privs"
 	"github.com/daemontools-go/daemontools/timefmt"
 )
 
@@ -30,6 +31,7 @@ const (
 // SIGPIPE first, as it kills the reference). The clock is read once per
 // read(2): lines that arrived together carry the same stamp.
 func stampMain(argv []string) int {
+	privs.RecloseStdio()
 	in := make([]byte, readSize)
 	out := make([]byte, 0, flushAt+readSize+timefmt.LabelSize+1)
 	var label [timefmt.LabelSize + 1]byte
@@ -86,6 +88,7 @@ func flush(out *[]byte) bool {
 // localtime(3) fails for the decoded year), the line passes through
 // unchanged instead; so does a label that EOF cuts short.
 func localMain(argv []string) int {
+	privs.RecloseStdio()
 	const (
 		lineStart = iota
 		inLabel

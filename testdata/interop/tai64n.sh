@@ -11,3 +11,8 @@ awk 'BEGIN { s = ""; for (i = 0; i < 5000; i++) s = s "y"; print s; print "z" }'
 echo x | tai64n | tai64nlocal | sed 's/^.*\.[0-9]\{6\}\(500\) x$/ok \1/'
 tai64n </dev/null; echo "rc=$?"
 echo x | tai64n >/dev/full; echo "rc=$?"
+# Closed standard descriptors are read and write errors, not /dev/null.
+tai64n <&-; echo "closed stdin: $?"
+echo x | tai64n >&-; echo "closed stdout: $?"
+tai64nlocal <&-; echo "tai64nlocal closed stdin: $?"
+echo x | tai64nlocal >&-; echo "tai64nlocal closed stdout: $?"
