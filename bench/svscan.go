@@ -6,6 +6,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -55,9 +56,10 @@ func makeService(path, run string) error {
 // tree is a running scanner.
 type tree struct {
 	cmd *exec.Cmd
+	dir string
 }
 
-func startTree(argv []string) (*tree, error) {
+func startTree(dir string, argv []string) (*tree, error) {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = []string{"PATH=" + filepath.Dir(argv[0]) + ":/usr/bin:/bin"}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -70,10 +72,14 @@ func startTree(argv []string) (*tree, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	return &tree{cmd: cmd}, nil
+	return &tree{cmd: cmd, dir: dir}, nil
 }
 
-// stop kills the whole process group and every remaining descendant.
+// stop kills the whole process group and every remaining descendant,
+// then anything still working inside the service directories (a peer's
+// supervisors may live in sessions of their own and outlive the kill of
+// their scanner, restarting services meanwhile), by pid, until nothing
+// is left.
 func (t *tree) stop() {
 	pid := t.cmd.Process.Pid
 	desc := descendants(processes(), pid)
@@ -82,6 +88,28 @@ func (t *tree) stop() {
 		syscall.Kill(p.pid, syscall.SIGKILL)
 	}
 	t.cmd.Wait()
+	for i := 0; i < 100; i++ {
+		left := inside(t.dir)
+		if len(left) == 0 {
+			return
+		}
+		for _, p := range left {
+			syscall.Kill(p, syscall.SIGKILL)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// inside lists the processes whose working directory is under dir.
+func inside(dir string) []int {
+	var out []int
+	for pid := range processes() {
+		cwd, err := os.Readlink(filepath.Join("/proc", strconv.Itoa(pid), "cwd"))
+		if err == nil && (cwd == dir || strings.HasPrefix(cwd, dir+"/")) {
+			out = append(out, pid)
+		}
+	}
+	return out
 }
 
 // count returns how many services are running, and with pss the PSS
@@ -133,7 +161,7 @@ func benchOneScanner(c *ctx, s scanner) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	t, err := startTree(s.argv(dir))
+	t, err := startTree(dir, s.argv(dir))
 	if err != nil {
 		return err
 	}
@@ -184,7 +212,7 @@ func benchOneScanner(c *ctx, s scanner) error {
 	t.stop()
 
 	// Cold start of 1000 services.
-	t2, err := startTree(s.argv(dir))
+	t2, err := startTree(dir, s.argv(dir))
 	if err != nil {
 		return err
 	}
