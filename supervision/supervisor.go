@@ -94,9 +94,9 @@ type Supervisor struct {
 	okfd     int
 
 	// Owned by the goroutine in Run.
-	m      machine
-	stamp  timefmt.TAI64N
-	buf    [1]byte
+	m       machine
+	stamp   timefmt.TAI64N
+	buf     [1]byte
 	retry   bool // a fork failed: try again when the loop comes round
 	closed  bool
 	resumed bool // Run is being restarted after a crash
