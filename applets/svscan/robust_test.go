@@ -1,0 +1,376 @@
+package svscan_test
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/daemontools-go/daemontools/applets/apptest"
+)
+
+// The robustness figures of the issue, as tests. Each runs small in
+// `make test`; with DAEMONTOOLS_SOAK=1 it runs at the issue's size and
+// logs its figures (go test -run 'Shutdown|Adopt|Soak' -v ./applets/svscan).
+
+func soak() bool { return os.Getenv("DAEMONTOOLS_SOAK") != "" }
+
+// writerRun is a service that writes numbered lines to its logger as
+// fast as a shell can (pausing briefly every 20 lines, so that a tree
+// of them leaves the machine usable), and on TERM records how many it
+// wrote. It numbers on from its last count when it is restarted.
+const writerRun = `#!/bin/sh
+n=$(cat count 2>/dev/null || echo 0)
+trap 'echo $n > count; exit 0' TERM
+while :; do
+  n=$((n+1)); echo "line $n"
+  [ $((n % 20)) -ne 0 ] || sleep 0.05
+done
+`
+
+// logRun is multilog with room for every line (no rotation loses one).
+const logRun = "#!/bin/sh\nexec multilog t s16777215 n100 ./main\n"
+
+// writers makes n writer services with multilog loggers under sd.
+func writers(t *testing.T, sd string, n int) []string {
+	t.Helper()
+	dirs := make([]string, n)
+	for i := range dirs {
+		d := filepath.Join(sd, fmt.Sprintf("w%03d", i))
+		writeFile(t, filepath.Join(d, "run"), writerRun, 0o755)
+		writeFile(t, filepath.Join(d, "log", "run"), logRun, 0o755)
+		dirs[i] = d
+	}
+	return dirs
+}
+
+// logged reads every line a writer's logger kept, checks that they
+// are "line 1" to "line N" in order, each once, and returns N.
+func logged(t *testing.T, dir string) int {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(dir, "log", "main", "@*"))
+	files = append(files, filepath.Join(dir, "log", "main", "current"))
+	next := 1
+	for _, f := range files {
+		fh, err := os.Open(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := bufio.NewScanner(fh)
+		for sc.Scan() {
+			// @TAI64N line N
+			f := strings.Fields(sc.Text())
+			if len(f) != 3 || f[1] != "line" || f[2] != strconv.Itoa(next) {
+				fh.Close()
+				t.Fatalf("%s: %q where line %d was due: a line was lost, repeated or reordered", dir, sc.Text(), next)
+			}
+			next++
+		}
+		fh.Close()
+	}
+	return next - 1
+}
+
+// written reads the count a writer recorded when it was stopped.
+func written(t *testing.T, dir string) int {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "count"))
+	if err != nil {
+		t.Fatalf("%s did not record its count: %v", dir, err)
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatalf("%s/count: %q", dir, b)
+	}
+	return n
+}
+
+// fileProc starts svscan with its output in a file rather than a pipe:
+// services that outlive it on purpose must not hold up Wait.
+func fileProc(t *testing.T, dir string, env ...string) (*apptest.Proc, string) {
+	t.Helper()
+	out, err := os.CreateTemp(t.TempDir(), "svscan-out-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { out.Close() })
+	cmd := exec.Command(ours(t), dir)
+	cmd.Env = append(apptest.Env(apptest.BinDir(t)), env...)
+	cmd.Stdout, cmd.Stderr = out, out
+	return apptest.Start(t, cmd), out.Name()
+}
+
+// killAtCleanup SIGKILLs pids at the end of the test: services that
+// outlived an svscan killed on purpose are in its process group, which
+// the harness kills too, but a test that fails half-way must not leave
+// adopted ones behind either.
+func killAtCleanup(t *testing.T, pids ...int) {
+	t.Cleanup(func() {
+		for _, p := range pids {
+			if p > 0 {
+				syscall.Kill(p, syscall.SIGKILL)
+			}
+		}
+	})
+}
+
+func exitCode(err error) int {
+	if err == nil {
+		return 0
+	}
+	if ee, ok := err.(*exec.ExitError); ok {
+		return apptest.ExitCode(ee)
+	}
+	return -1
+}
+
+// TestShutdownLosesNoLine stops a tree of writers with SIGTERM: every
+// line a service wrote before it exited is in its log, svscan exits 0
+// and leaves nothing running.
+func TestShutdownLosesNoLine(t *testing.T) {
+	n := 4
+	if soak() {
+		n = 100
+	}
+	sd := t.TempDir()
+	dirs := writers(t, sd, n)
+	p, _ := fileProc(t, sd)
+	for _, d := range dirs {
+		apptest.Poll(t, 60*time.Second, d+" and its logger up", func() bool {
+			return alive(pid(d)) && alive(pid(filepath.Join(d, "log")))
+		})
+	}
+	var pids []int
+	for _, d := range dirs {
+		pids = append(pids, pid(d), pid(filepath.Join(d, "log")))
+	}
+	// Let lines pile up in the pipes.
+	apptest.Poll(t, 30*time.Second, "some lines logged", func() bool {
+		b, _ := os.ReadFile(filepath.Join(dirs[0], "log", "main", "current"))
+		return strings.Count(string(b), "\n") > 100
+	})
+	start := time.Now()
+	p.Signal(syscall.SIGTERM)
+	if err := p.Wait(t, 60*time.Second); exitCode(err) != 0 {
+		t.Fatalf("svscan after TERM: %v", err)
+	}
+	took := time.Since(start)
+	total := 0
+	for _, d := range dirs {
+		w, l := written(t, d), logged(t, d)
+		if w != l {
+			t.Errorf("%s wrote %d lines, its log has %d", d, w, l)
+		}
+		total += w
+		// multilog ended cleanly (EOF): current is 0744.
+		if info, err := os.Stat(filepath.Join(d, "log", "main", "current")); err != nil || info.Mode().Perm() != 0o744 {
+			t.Errorf("%s: current %v %v, want mode 0744 after a clean end", d, info.Mode(), err)
+		}
+	}
+	for _, q := range pids {
+		if alive(q) {
+			t.Errorf("pid %d still running after the shutdown", q)
+		}
+	}
+	t.Logf("SIGTERM of %d writers: %d lines written, %d logged; shutdown took %v", n, total, total, took.Round(time.Millisecond))
+}
+
+// A service that ignores TERM, and one whose background child keeps
+// the log pipe open, are killed at the deadline the environment sets;
+// the well-behaved ones around them lose nothing.
+func TestShutdownTimeout(t *testing.T) {
+	sd := t.TempDir()
+	dirs := writers(t, sd, 1)
+	stubborn := filepath.Join(sd, "stubborn")
+	svc(t, stubborn, "trap '' TERM\nwhile :; do sleep 1; done")
+	holder := filepath.Join(sd, "holder")
+	svc(t, holder, "sleep 1000 &\necho $! > bg\nexec sleep 1000")
+	svc(t, filepath.Join(holder, "log"), "exec multilog t ./main")
+	p, out := fileProc(t, sd, "SVSCAN_SHUTDOWN_TIMEOUT=1.5")
+	for _, d := range []string{dirs[0], stubborn, holder, filepath.Join(holder, "log")} {
+		apptest.Poll(t, wait, d+" up", func() bool { return alive(pid(d)) })
+	}
+	var bg int
+	apptest.Poll(t, wait, "the background child", func() bool {
+		b, _ := os.ReadFile(filepath.Join(holder, "bg"))
+		bg, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+		return bg > 0
+	})
+	killAtCleanup(t, bg)
+	pids := []int{pid(stubborn), pid(holder), pid(filepath.Join(holder, "log"))}
+	p.Signal(syscall.SIGTERM)
+	if err := p.Wait(t, 30*time.Second); exitCode(err) != 0 {
+		t.Fatalf("svscan after TERM: %v", err)
+	}
+	for _, q := range pids {
+		if alive(q) {
+			t.Errorf("pid %d survived the deadline", q)
+		}
+	}
+	if w, l := written(t, dirs[0]), logged(t, dirs[0]); w != l {
+		t.Errorf("wrote %d lines, logged %d", w, l)
+	}
+	if b, _ := os.ReadFile(out); len(b) != 0 {
+		t.Errorf("svscan said %q", b)
+	}
+
+	// A bad value is reported and the default used.
+	sd2 := t.TempDir()
+	svc(t, filepath.Join(sd2, "s"), "exec sleep 1000")
+	p2, out2 := fileProc(t, sd2, "SVSCAN_SHUTDOWN_TIMEOUT=soon")
+	apptest.Poll(t, wait, "s up", func() bool { return alive(pid(filepath.Join(sd2, "s"))) })
+	p2.Signal(syscall.SIGINT)
+	if err := p2.Wait(t, 30*time.Second); exitCode(err) != 0 {
+		t.Fatalf("svscan after INT: %v", err)
+	}
+	if b, _ := os.ReadFile(out2); string(b) != "svscan: warning: ignoring SVSCAN_SHUTDOWN_TIMEOUT=soon: not a number of seconds\n" {
+		t.Errorf("svscan said %q", b)
+	}
+}
+
+// procState returns the state letter and parent of pid.
+func procState(pid int) (state byte, ppid int) { return procStateIn("/proc", pid) }
+
+// procStateIn reads pid in the procfs at proc (another pid namespace's
+// through /proc/PID/root/proc).
+func procStateIn(proc string, pid int) (state byte, ppid int) {
+	b, err := os.ReadFile(proc + "/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0, 0
+	}
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	if len(f) < 2 {
+		return 0, 0
+	}
+	ppid, _ = strconv.Atoi(f[1])
+	return f[0][0], ppid
+}
+
+// adopted checks that the long-lived orphan of dir's service became a
+// child of parent, and that it is reaped when it exits; proc is the
+// procfs of the service's pid namespace.
+func adopted(t *testing.T, dir, proc string, parent int) {
+	t.Helper()
+	var orphan int
+	apptest.Poll(t, wait, "the orphan", func() bool {
+		b, _ := os.ReadFile(filepath.Join(dir, "orphan"))
+		orphan, _ = strconv.Atoi(strings.TrimSpace(string(b)))
+		return orphan > 0
+	})
+	if proc == "/proc" {
+		killAtCleanup(t, orphan)
+	}
+	if _, ppid := procStateIn(proc, orphan); ppid != parent {
+		t.Errorf("the orphan's parent is %d, not svscan (%d)", ppid, parent)
+	}
+	apptest.Poll(t, wait, "the orphan reaped", func() bool { s, _ := procStateIn(proc, orphan); return s == 0 })
+}
+
+func zombies(parent int) (n int) {
+	for _, c := range children(parent) {
+		if s, _ := procState(c); s == 'Z' {
+			n++
+		}
+	}
+	return n
+}
+
+// orphanMaker leaves one orphan that lives 3 seconds (its pid in the
+// file orphan) and 20 short-lived ones behind, and stays up itself.
+const orphanMaker = `(sleep 3 & echo $! > orphan.new; mv orphan.new orphan)
+i=0
+while [ $i -lt 20 ]; do (sleep 0.1 &) ; i=$((i+1)); sleep 0.05; done
+echo made > made
+exec sleep 1000`
+
+// Not PID 1, svscan is a child subreaper: the orphans of its services
+// become its children and are reaped.
+func TestSubreaper(t *testing.T) {
+	sd := t.TempDir()
+	dir := filepath.Join(sd, "s")
+	svc(t, dir, orphanMaker)
+	p := scan(t, ours(t), sd)
+	adopted(t, dir, "/proc", p.Pid())
+	apptest.Poll(t, wait, "the orphans made", func() bool {
+		_, err := os.Stat(filepath.Join(dir, "made"))
+		return err == nil
+	})
+	st := pid(dir)
+	apptest.Poll(t, wait, "every orphan reaped", func() bool {
+		n := 0
+		for _, c := range children(p.Pid()) {
+			if c != st {
+				n++
+			}
+		}
+		return n == 0
+	})
+	if got := pid(dir); got != st || !alive(got) {
+		t.Errorf("the service's status changed: pid %d, then %d", st, got)
+	}
+}
+
+// As PID 1 (in a new pid namespace), svscan reaps every orphan, keeps
+// its services' status, and on TERM stops everything, strays included,
+// and exits 0.
+func TestPID1(t *testing.T) {
+	apptest.RequireRoot(t)
+	if _, err := exec.LookPath("unshare"); err != nil {
+		t.Skip("unshare is not installed")
+	}
+	sd := t.TempDir()
+	dir := filepath.Join(sd, "s")
+	svc(t, dir, orphanMaker)
+	// A daemon that escapes supervision by forking twice.
+	stray := filepath.Join(sd, "stray")
+	svc(t, stray, "(exec sleep 1000 &)\nexec sleep 1000")
+	svc(t, filepath.Join(sd, "w"), writerRun[len("#!/bin/sh\n"):])
+	writeFile(t, filepath.Join(sd, "w", "log", "run"), logRun, 0o755)
+	cmd := exec.Command("unshare", "-fp", "--mount-proc", ours(t), sd)
+	cmd.Env = apptest.Env(apptest.BinDir(t))
+	p := apptest.Start(t, cmd)
+	var init int
+	apptest.Poll(t, wait, "svscan as PID 1", func() bool {
+		for _, c := range children(p.Pid()) {
+			if b, _ := os.ReadFile("/proc/" + strconv.Itoa(c) + "/status"); strings.Contains(string(b), "NSpid:\t"+strconv.Itoa(c)+"\t1\n") {
+				init = c
+				return true
+			}
+		}
+		return false
+	})
+	adopted(t, dir, "/proc/"+strconv.Itoa(init)+"/root/proc", 1)
+	apptest.Poll(t, wait, "the orphans made", func() bool {
+		_, err := os.Stat(filepath.Join(dir, "made"))
+		return err == nil
+	})
+	// The status holds the namespace's pid; the stamp must not move.
+	before, _ := os.ReadFile(filepath.Join(dir, "supervise", "status"))
+	apptest.Poll(t, wait, "no zombie left", func() bool { return zombies(init) == 0 })
+	// Exactly the services and the stray are left: s, stray and its
+	// escaped child, w and its logger.
+	apptest.Poll(t, wait, "only the services left", func() bool { return len(children(init)) == 5 })
+	after, _ := os.ReadFile(filepath.Join(dir, "supervise", "status"))
+	if string(before) != string(after) || len(after) != 20 {
+		t.Errorf("reaping orphans changed the service's status: %x then %x", before, after)
+	}
+	all := append(children(init), init)
+	syscall.Kill(init, syscall.SIGTERM)
+	if err := p.Wait(t, 60*time.Second); exitCode(err) != 0 {
+		t.Fatalf("svscan as PID 1 after TERM: %v", err)
+	}
+	for _, q := range all {
+		if s, _ := procState(q); s != 0 {
+			t.Errorf("pid %d left in state %c", q, s)
+		}
+	}
+	if w, l := written(t, filepath.Join(sd, "w")), logged(t, filepath.Join(sd, "w")); w != l {
+		t.Errorf("wrote %d lines, logged %d", w, l)
+	}
+}
