@@ -374,3 +374,117 @@ func TestPID1(t *testing.T) {
 		t.Errorf("wrote %d lines, logged %d", w, l)
 	}
 }
+
+// copies counts, for each directory, the live processes whose working
+// directory it is and whose command is comm: the copies of a service
+// (or logger) that does not chdir.
+func copies(dirs []string, comm string) map[string]int {
+	want := map[string]bool{}
+	for _, d := range dirs {
+		want[d] = true
+	}
+	out := map[string]int{}
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
+			continue
+		}
+		cwd, err := os.Readlink("/proc/" + e.Name() + "/cwd")
+		if err != nil || !want[cwd] {
+			continue
+		}
+		b, _ := os.ReadFile("/proc/" + e.Name() + "/stat")
+		s := string(b)
+		if strings.Contains(s, "("+comm+") ") && !strings.Contains(s, ") Z ") {
+			out[cwd]++
+		}
+	}
+	return out
+}
+
+// TestAdoptAfterKill kills svscan outright and starts it again, over
+// and over, under a tree of writers: every service and logger keeps
+// running with the same pid (no second copy is ever started), and no
+// line is lost; afterwards the adopted services and loggers restart
+// normally, on the same pipe.
+func TestAdoptAfterKill(t *testing.T) {
+	n, rounds := 3, 3
+	if soak() {
+		n, rounds = 50, 20
+	}
+	sd := t.TempDir()
+	dirs := writers(t, sd, n)
+	var logs []string
+	for _, d := range dirs {
+		logs = append(logs, filepath.Join(d, "log"))
+	}
+	p, _ := fileProc(t, sd)
+	want := map[string]int{}
+	for _, d := range append(dirs, logs...) {
+		apptest.Poll(t, 60*time.Second, d+" up", func() bool { return alive(pid(d)) })
+		want[d] = pid(d)
+		killAtCleanup(t, want[d])
+	}
+	duplicates := 0
+	start := time.Now()
+	for r := 0; r < rounds; r++ {
+		syscall.Kill(p.Pid(), syscall.SIGKILL)
+		p.Wait(t, 30*time.Second)
+		p, _ = fileProc(t, sd)
+		for _, d := range append(dirs, logs...) {
+			apptest.Poll(t, 60*time.Second, "svscan to take "+d+" back", func() bool {
+				return exec.Command(filepath.Join(apptest.BinDir(t), "svok"), d).Run() == nil
+			})
+			if got := pid(d); got != want[d] || !alive(got) {
+				t.Fatalf("round %d: %s has pid %d, had %d", r, d, got, want[d])
+			}
+		}
+		// Another start would show as a second shell (or multilog)
+		// working in the same directory.
+		for d, c := range copies(dirs, "sh") {
+			if c != 1 {
+				duplicates += c - 1
+				t.Errorf("round %d: %d copies of %s", r, c, d)
+			}
+		}
+		for d, c := range copies(logs, "multilog") {
+			if c != 1 {
+				duplicates += c - 1
+				t.Errorf("round %d: %d copies of %s", r, c, d)
+			}
+		}
+	}
+	took := time.Since(start)
+	// The adopted are driven as our own: a restarted logger reads the
+	// pipe the service writes, a restarted service writes the pipe the
+	// logger reads.
+	svcProg := filepath.Join(apptest.BinDir(t), "svc")
+	exec.Command(svcProg, "-t", logs[0]).Run()
+	exec.Command(svcProg, "-t", dirs[len(dirs)-1]).Run()
+	for _, d := range []string{logs[0], dirs[len(dirs)-1]} {
+		apptest.Poll(t, wait, d+" restarted", func() bool { q := pid(d); return q != want[d] && alive(q) })
+		killAtCleanup(t, pid(d))
+	}
+	last := dirs[len(dirs)-1]
+	apptest.Poll(t, wait, "the restarted writer's lines logged", func() bool {
+		b, _ := os.ReadFile(filepath.Join(last, "count"))
+		c, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+		cur, _ := os.ReadFile(filepath.Join(last, "log", "main", "current"))
+		return c > 0 && strings.Contains(string(cur), " line "+strconv.Itoa(c+50)+"\n")
+	})
+	p.Signal(syscall.SIGTERM)
+	if err := p.Wait(t, 60*time.Second); exitCode(err) != 0 {
+		t.Fatalf("svscan after TERM: %v", err)
+	}
+	lost, total := 0, 0
+	for _, d := range dirs {
+		w, l := written(t, d), logged(t, d)
+		lost += w - l
+		total += w
+	}
+	if lost != 0 {
+		t.Errorf("%d of %d lines lost", lost, total)
+	}
+	t.Logf("kill -9 and restart of svscan %d times over %d services with loggers (%v): %d duplicate processes, %d of %d lines lost",
+		rounds, n, took.Round(time.Millisecond), duplicates, lost, total)
+}
