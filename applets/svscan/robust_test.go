@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -488,3 +489,129 @@ func TestAdoptAfterKill(t *testing.T) {
 	t.Logf("kill -9 and restart of svscan %d times over %d services with loggers (%v): %d duplicate processes, %d of %d lines lost",
 		rounds, n, took.Round(time.Millisecond), duplicates, lost, total)
 }
+
+// goroutineDumps counts the live goroutines in each scheduler dump
+// (GODEBUG=schedtrace=N,scheddetail=1) in the text of a process's stderr.
+func goroutineDumps(text string) []int {
+	var out []int
+	for _, dump := range strings.Split(text, "SCHED ")[1:] {
+		n := 0
+		for _, l := range strings.Split(dump, "\n") {
+			if strings.HasPrefix(l, "  G") && strings.Contains(l, ": status=") && !strings.Contains(l, "status=6") {
+				n++
+			}
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+func procField(pid int, field string) int {
+	b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, field+":"); ok {
+			n, _ := strconv.Atoi(strings.Fields(v)[0])
+			return n
+		}
+	}
+	return -1
+}
+
+func countFDs(pid int) int {
+	ents, _ := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/fd")
+	return len(ents)
+}
+
+// latency writes cmd to dir's control FIFO and returns how long the
+// status file took to show it (cond).
+func latency(t *testing.T, dir, cmd string, cond func([]byte) bool) time.Duration {
+	fd, err := syscall.Open(filepath.Join(dir, "supervise/control"), syscall.O_WRONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		t.Fatalf("control: %v", err)
+	}
+	start := time.Now()
+	syscall.Write(fd, []byte(cmd))
+	syscall.Close(fd)
+	for {
+		b, _ := os.ReadFile(filepath.Join(dir, "supervise/status"))
+		if len(b) >= 18 && cond(b) {
+			return time.Since(start)
+		}
+		if time.Since(start) > 10*time.Second {
+			t.Fatalf("%s: %q not handled within 10 s", dir, cmd)
+		}
+		time.Sleep(200 * time.Microsecond)
+	}
+}
+
+// TestSoak runs a tree in which a quarter of the services crash in a
+// loop: svscan's descriptors, goroutines and memory must not grow, and
+// a healthy service keeps answering commands (the latency is logged,
+// not asserted). With DAEMONTOOLS_SOAK=1: 200 services, 50 crashing,
+// for 5 minutes.
+func TestSoak(t *testing.T) {
+	n, crashing, d := 20, 5, 4*time.Second
+	if soak() {
+		n, crashing, d = 200, 50, 5*time.Minute
+	}
+	sd := t.TempDir()
+	for i := 0; i < n; i++ {
+		run := "exec sleep 1000000"
+		if i < crashing {
+			run = "exit 1"
+		}
+		svc(t, filepath.Join(sd, fmt.Sprintf("s%03d", i)), run)
+	}
+	healthy := filepath.Join(sd, fmt.Sprintf("s%03d", n-1))
+	p, out := fileProc(t, sd, "GODEBUG=schedtrace=1000,scheddetail=1")
+	apptest.Poll(t, 60*time.Second, "every healthy service up", func() bool {
+		for i := crashing; i < n; i++ {
+			if !alive(pid(filepath.Join(sd, fmt.Sprintf("s%03d", i)))) {
+				return false
+			}
+		}
+		return true
+	})
+	time.Sleep(tidyDelay) // past the hand-back of start-up memory
+	dumps := func() []int { b, _ := os.ReadFile(out); return goroutineDumps(string(b)) }
+	g0s := dumps()
+	fds0, rss0, threads0 := countFDs(p.Pid()), procField(p.Pid(), "VmRSS"), procField(p.Pid(), "Threads")
+	var lat []time.Duration
+	paused := func(b []byte) bool { return b[16] == 1 }
+	running := func(b []byte) bool { return b[16] == 0 }
+	start := time.Now()
+	for time.Since(start) < d {
+		lat = append(lat, latency(t, healthy, "p", paused), latency(t, healthy, "c", running))
+		time.Sleep(time.Second)
+	}
+	// Sample the end on the same footing as the start: the crash loop
+	// is caught between restarts at either end.
+	fds1, rss1, threads1 := countFDs(p.Pid()), procField(p.Pid(), "VmRSS"), procField(p.Pid(), "Threads")
+	time.Sleep(1100 * time.Millisecond)
+	g1s := dumps()
+	if len(g0s) == 0 || len(g1s) == 0 {
+		t.Fatal("no scheduler dump in svscan's stderr")
+	}
+	g0, g1 := g0s[len(g0s)-1], g1s[len(g1s)-1]
+	slices.Sort(lat)
+	t.Logf("%d services (%d crash-looping) for %v: fds %d -> %d, goroutines %d -> %d, threads %d -> %d, RSS %d -> %d KiB; svc latency on a healthy service: median %v, max %v over %d commands",
+		n, crashing, d, fds0, fds1, g0, g1, threads0, threads1, rss0, rss1, lat[len(lat)/2], lat[len(lat)-1], len(lat))
+	// A crashing service's pipe or stand-in may be caught open at
+	// either end: a few descriptors of slack, none per round.
+	if fds1 > fds0+crashing/5+2 {
+		t.Errorf("descriptors grew from %d to %d", fds0, fds1)
+	}
+	if g1 > g0+2 {
+		t.Errorf("goroutines grew from %d to %d", g0, g1)
+	}
+	if rss1 > rss0+rss0/4+1024 {
+		t.Errorf("RSS grew from %d to %d KiB", rss0, rss1)
+	}
+	p.Signal(syscall.SIGTERM)
+	if err := p.Wait(t, 60*time.Second); exitCode(err) != 0 {
+		t.Fatalf("svscan after TERM: %v", err)
+	}
+}
+
+// tidyDelay is how long after start-up svscan hands memory back.
+const tidyDelay = 4 * time.Second
