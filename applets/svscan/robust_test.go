@@ -27,8 +27,8 @@ func soak() bool { return os.Getenv("DAEMONTOOLS_SOAK") != "" }
 // of them leaves the machine usable), and on TERM records how many it
 // wrote. It numbers on from its last count when it is restarted.
 const writerRun = `#!/bin/sh
-n=$(cat count 2>/dev/null || echo 0)
 trap 'echo $n > count; exit 0' TERM
+n=$(cat count 2>/dev/null || echo 0)
 while :; do
   n=$((n+1)); echo "line $n"
   [ $((n % 20)) -ne 0 ] || sleep 0.05
@@ -83,11 +83,13 @@ func written(t *testing.T, dir string) int {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(dir, "count"))
 	if err != nil {
-		t.Fatalf("%s did not record its count: %v", dir, err)
+		t.Errorf("%s did not record its count (killed?): %v", dir, err)
+		return -1
 	}
 	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
 	if err != nil {
-		t.Fatalf("%s/count: %q", dir, b)
+		t.Errorf("%s/count: %q", dir, b)
+		return -1
 	}
 	return n
 }
@@ -141,7 +143,10 @@ func TestShutdownLosesNoLine(t *testing.T) {
 	}
 	sd := t.TempDir()
 	dirs := writers(t, sd, n)
-	p, _ := fileProc(t, sd)
+	// A deadline far away: this counts lines, and a loaded machine
+	// must not turn a slow exit into a SIGKILL (TestShutdownTimeout
+	// covers the deadline).
+	p, _ := fileProc(t, sd, "SVSCAN_SHUTDOWN_TIMEOUT=120")
 	for _, d := range dirs {
 		apptest.Poll(t, 60*time.Second, d+" and its logger up", func() bool {
 			return alive(pid(d)) && alive(pid(filepath.Join(d, "log")))
@@ -162,6 +167,7 @@ func TestShutdownLosesNoLine(t *testing.T) {
 		t.Fatalf("svscan after TERM: %v", err)
 	}
 	took := time.Since(start)
+	t.Logf("shutdown took %v", took.Round(time.Millisecond))
 	total := 0
 	for _, d := range dirs {
 		w, l := written(t, d), logged(t, d)
@@ -403,6 +409,17 @@ func copies(dirs []string, comm string) map[string]int {
 	return out
 }
 
+// supervised reports whether a supervisor holds d/supervise/ok open,
+// as svok does.
+func supervised(d string) bool {
+	fd, err := syscall.Open(filepath.Join(d, "supervise/ok"), syscall.O_WRONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	if err != nil {
+		return false
+	}
+	syscall.Close(fd)
+	return true
+}
+
 // TestAdoptAfterKill kills svscan outright and starts it again, over
 // and over, under a tree of writers: every service and logger keeps
 // running with the same pid (no second copy is ever started), and no
@@ -433,9 +450,7 @@ func TestAdoptAfterKill(t *testing.T) {
 		p.Wait(t, 30*time.Second)
 		p, _ = fileProc(t, sd)
 		for _, d := range append(dirs, logs...) {
-			apptest.Poll(t, 60*time.Second, "svscan to take "+d+" back", func() bool {
-				return exec.Command(filepath.Join(apptest.BinDir(t), "svok"), d).Run() == nil
-			})
+			apptest.Poll(t, 60*time.Second, "svscan to take "+d+" back", func() bool { return supervised(d) })
 			if got := pid(d); got != want[d] || !alive(got) {
 				t.Fatalf("round %d: %s has pid %d, had %d", r, d, got, want[d])
 			}
@@ -574,13 +589,23 @@ func TestSoak(t *testing.T) {
 	})
 	time.Sleep(tidyDelay) // past the hand-back of start-up memory
 	dumps := func() []int { b, _ := os.ReadFile(out); return goroutineDumps(string(b)) }
-	g0s := dumps()
-	fds0, rss0, threads0 := countFDs(p.Pid()), procField(p.Pid(), "VmRSS"), procField(p.Pid(), "Threads")
+	rssStart := procField(p.Pid(), "VmRSS")
 	var lat []time.Duration
 	paused := func(b []byte) bool { return b[16] == 1 }
 	running := func(b []byte) bool { return b[16] == 0 }
+	// The baseline is taken once the crash loop has run a tenth of the
+	// time: the garbage of restarts raises the heap to its working size
+	// (the runtime hands memory back only gradually), and growth past
+	// that is what a leak would show.
+	var g0s []int
+	var fds0, rss0, threads0 int
 	start := time.Now()
 	for time.Since(start) < d {
+		if g0s == nil && time.Since(start) >= d/10 {
+			time.Sleep(1100 * time.Millisecond) // a scheduler dump after the sample
+			g0s = dumps()
+			fds0, rss0, threads0 = countFDs(p.Pid()), procField(p.Pid(), "VmRSS"), procField(p.Pid(), "Threads")
+		}
 		lat = append(lat, latency(t, healthy, "p", paused), latency(t, healthy, "c", running))
 		time.Sleep(time.Second)
 	}
@@ -594,8 +619,8 @@ func TestSoak(t *testing.T) {
 	}
 	g0, g1 := g0s[len(g0s)-1], g1s[len(g1s)-1]
 	slices.Sort(lat)
-	t.Logf("%d services (%d crash-looping) for %v: fds %d -> %d, goroutines %d -> %d, threads %d -> %d, RSS %d -> %d KiB; svc latency on a healthy service: median %v, max %v over %d commands",
-		n, crashing, d, fds0, fds1, g0, g1, threads0, threads1, rss0, rss1, lat[len(lat)/2], lat[len(lat)-1], len(lat))
+	t.Logf("%d services (%d crash-looping) for %v, from %v in to the end: fds %d -> %d, goroutines %d -> %d, threads %d -> %d, RSS %d -> %d KiB (%d KiB right after start-up); svc latency on a healthy service: median %v, max %v over %d commands",
+		n, crashing, d, d/10, fds0, fds1, g0, g1, threads0, threads1, rss0, rss1, rssStart, lat[len(lat)/2], lat[len(lat)-1], len(lat))
 	// A crashing service's pipe or stand-in may be caught open at
 	// either end: a few descriptors of slack, none per round.
 	if fds1 > fds0+crashing/5+2 {
