@@ -130,7 +130,7 @@ func (s *Supervisor) adopt() bool {
 	}
 	s.mu.Lock()
 	s.live = pid
-	s.pidfd = pidfd
+	s.pidfd = int32(pidfd)
 	s.mu.Unlock()
 	s.m.started(pid)
 	s.m.paused = st.Paused != 0
@@ -165,7 +165,7 @@ func (s *Supervisor) adopt() bool {
 // the reference ignores it anyway.
 func (s *Supervisor) adoptedExited(pidfd int) {
 	s.mu.Lock()
-	if s.pidfd == pidfd {
+	if int(s.pidfd) == pidfd {
 		s.pidfd = -1
 		s.live = 0
 		s.exited = true
@@ -339,7 +339,7 @@ func reopenPipe(pid, fd int) (p [2]int, ok bool) {
 // being recycled while s.mu is held. Call with s.mu held.
 func (s *Supervisor) sendSignal(sig syscall.Signal) {
 	if s.pidfd >= 0 {
-		unix.PidfdSendSignal(s.pidfd, sig, nil, 0)
+		unix.PidfdSendSignal(int(s.pidfd), sig, nil, 0)
 		return
 	}
 	syscall.Kill(s.live, sig)

@@ -271,13 +271,13 @@ func (sc *Scanner) start(name string, fromWatch bool) (launched int) {
 		if e.hasLog {
 			stdio[1] = e.pipe[1]
 		}
-		e.main = launch(name, Options{Stdio: stdio[:], StandIn: true, Host: "svscan"})
+		e.main = launch(name, Options{Stdio: stdio[:], StandIn: true, InScanner: true})
 		launched++
 	}
 	if e.hasLog && e.log == nil {
 		stdio := sc.stdio
 		stdio[0] = e.pipe[0]
-		e.log = launch(name+"/log", Options{Stdio: stdio[:], Display: "log", StandIn: true, Host: "svscan"})
+		e.log = launch(name+"/log", Options{Stdio: stdio[:], Display: "log", StandIn: true, InScanner: true})
 		launched++
 	}
 	return launched

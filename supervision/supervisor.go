@@ -37,10 +37,10 @@ type Options struct {
 	// child, so that it looks exactly like the reference's failed
 	// child. Without it the failure is reported by the supervisor.
 	StandIn bool
-	// Host names the program that hosts the Supervisor in its messages
-	// about the Supervisor itself (a recovered crash): "svscan" inside
-	// svscan. Empty means Name.
-	Host string
+	// InScanner says that svscan hosts the Supervisor: its messages
+	// about the Supervisor itself (a recovered crash) then name svscan
+	// rather than Name.
+	InScanner bool
 }
 
 // Error is a start-up failure: Msg is the reference's text
@@ -80,11 +80,9 @@ type Supervisor struct {
 	dir      string // as messages name it
 	path     string // as given to New
 	name     string
-	host     string
 	childDir string // where ./run is started
 	stdio    [3]uintptr
 	env      []string
-	standIn  bool
 
 	dirfd    int
 	lockfd   int
@@ -100,15 +98,17 @@ type Supervisor struct {
 	retry   bool // a fork failed: try again when the loop comes round
 	closed  bool
 	resumed bool // Run is being restarted after a crash
+	standIn bool
+	hosted  bool // svscan hosts it (Options.InScanner)
 
 	// mu guards what the reaper and signal senders share with Run. The
 	// reaper holds it while it reaps, so that a signal sent under it
 	// never reaches a recycled pid.
 	mu     sync.Mutex
-	live   int  // pid of the running child, 0 once reaped
-	exited bool // the child was reaped and Run has not yet noticed
-	pidfd  int  // the adopted child's pidfd, -1 when it is our own child
-	req    byte // requests from the host (reqDown, reqExit) not yet handled
+	live   int   // pid of the running child, 0 once reaped
+	pidfd  int32 // the adopted child's pidfd, -1 when it is our own child
+	exited bool  // the child was reaped and Run has not yet noticed
+	req    byte  // requests from the host (reqDown, reqExit) not yet handled
 
 	done chan struct{}
 }
@@ -157,10 +157,7 @@ func New(dir string, opt Options) (*Supervisor, error) {
 	if s.name == "" {
 		s.name = "supervise"
 	}
-	s.host = opt.Host
-	if s.host == "" {
-		s.host = s.name
-	}
+	s.hosted = opt.InScanner
 	if opt.Display != "" {
 		s.dir = opt.Display
 	}
@@ -375,9 +372,17 @@ func (s *Supervisor) crashed() {
 		s.finish()
 		return
 	}
-	diag.Write(s.host + ": warning: supervisor of " + s.dir + " crashed, restarting it: " + panicText(r) + "\n")
+	diag.Write(s.host() + ": warning: supervisor of " + s.dir + " crashed, restarting it: " + panicText(r) + "\n")
 	s.resumed = true
 	go s.Run()
+}
+
+// host is the program that reports the Supervisor's own troubles.
+func (s *Supervisor) host() string {
+	if s.hosted {
+		return "svscan"
+	}
+	return s.name
 }
 
 func panicText(r any) string {
@@ -411,7 +416,7 @@ func (s *Supervisor) resume() {
 func guard(s *Supervisor, fn func()) {
 	defer func() {
 		if r := recover(); r != nil {
-			diag.Write(s.host + ": warning: supervisor of " + s.dir + " crashed: " + panicText(r) + "\n")
+			diag.Write(s.host() + ": warning: supervisor of " + s.dir + " crashed: " + panicText(r) + "\n")
 		}
 	}()
 	fn()
@@ -439,7 +444,7 @@ func (s *Supervisor) release() {
 	closeFD(&s.dirfd)
 	s.mu.Lock()
 	if s.pidfd >= 0 {
-		pidWatch.forget(s.pidfd)
+		pidWatch.forget(int(s.pidfd))
 		s.pidfd = -1
 	}
 	s.mu.Unlock()
