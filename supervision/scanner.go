@@ -58,7 +58,6 @@ type Scanner struct {
 	watch   *os.File // inotify descriptor, nil without inotify
 	rescan  chan struct{}
 	watched chan struct{}
-	stop    chan struct{}
 
 	// Timeout is how long the shutdown on SIGTERM or SIGINT waits for
 	// services and loggers to end before it kills what is left.
@@ -75,16 +74,7 @@ func NewScanner() *Scanner {
 		stdio:   [3]int{0, 1, 2},
 		rescan:  make(chan struct{}, 1),
 		watched: make(chan struct{}, 1),
-		stop:    make(chan struct{}, 1),
 		Timeout: DefaultTimeout,
-	}
-}
-
-// Shutdown asks Run to shut the tree down as SIGTERM does.
-func (sc *Scanner) Shutdown() {
-	select {
-	case sc.stop <- struct{}{}:
-	default:
 	}
 }
 
@@ -134,9 +124,6 @@ func (sc *Scanner) Run() {
 				continue
 			}
 			fromWatch = false
-		case <-sc.stop:
-			sc.shutdown(sigs)
-			return
 		case <-sc.rescan:
 			fromWatch = false
 		case <-sc.watched:
