@@ -199,7 +199,7 @@ func TestShutdownTimeout(t *testing.T) {
 	holder := filepath.Join(sd, "holder")
 	svc(t, holder, "sleep 1000 &\necho $! > bg\nexec sleep 1000")
 	svc(t, filepath.Join(holder, "log"), "exec multilog t ./main")
-	p, out := fileProc(t, sd, "SVSCAN_SHUTDOWN_TIMEOUT=1.5")
+	p, out := fileProc(t, sd, "SVSCAN_SHUTDOWN_TIMEOUT=4")
 	for _, d := range []string{dirs[0], stubborn, holder, filepath.Join(holder, "log")} {
 		apptest.Poll(t, wait, d+" up", func() bool { return alive(pid(d)) })
 	}
@@ -629,7 +629,9 @@ func TestSoak(t *testing.T) {
 	if g1 > g0+2 {
 		t.Errorf("goroutines grew from %d to %d", g0, g1)
 	}
-	if rss1 > rss0+rss0/4+1024 {
+	// Only at full length: a few seconds of a race-built svscan say
+	// little about memory.
+	if soak() && rss1 > rss0+rss0/4+1024 {
 		t.Errorf("RSS grew from %d to %d KiB", rss0, rss1)
 	}
 	p.Signal(syscall.SIGTERM)
