@@ -58,7 +58,14 @@ type Scanner struct {
 	watch   *os.File // inotify descriptor, nil without inotify
 	rescan  chan struct{}
 	watched chan struct{}
+
+	// Timeout is how long the shutdown on SIGTERM or SIGINT waits for
+	// services and loggers to end before it kills what is left.
+	Timeout time.Duration
 }
+
+// DefaultTimeout is the shutdown's default Timeout.
+const DefaultTimeout = 10 * time.Second
 
 // NewScanner prepares a scanner of the current directory.
 func NewScanner() *Scanner {
@@ -67,6 +74,7 @@ func NewScanner() *Scanner {
 		stdio:   [3]int{0, 1, 2},
 		rescan:  make(chan struct{}, 1),
 		watched: make(chan struct{}, 1),
+		Timeout: DefaultTimeout,
 	}
 }
 
@@ -78,13 +86,27 @@ func (sc *Scanner) Rescan() {
 	}
 }
 
-// Run scans now and then forever: every ScanInterval, on SIGHUP or
-// SIGALRM (the reference dies of either; rescanning is what a user who
-// sends them means), and shortly after a new entry appears in the
-// directory when inotify is available.
+// Run scans now and then: every ScanInterval, on SIGHUP or SIGALRM (the
+// reference dies of either; rescanning is what a user who sends them
+// means), and shortly after a new entry appears in the directory when
+// inotify is available. On SIGTERM or SIGINT (and, as PID 1, SIGQUIT
+// and SIGPWR) it shuts the tree down in order and returns; see
+// shutdown.
+//
+// Every signal it handles is caught with signal.Notify, never ignored:
+// an ignored signal would stay ignored in every service.
 func (sc *Scanner) Run() {
-	sigs := make(chan os.Signal, 1)
-	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGALRM)
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGALRM, syscall.SIGTERM, syscall.SIGINT)
+	pid1 := os.Getpid() == 1
+	if pid1 {
+		// A Go PID 1 dies (exit 2) of a signal it has no handler for,
+		// or dumps core on QUIT; a C init is untouched by them. USR1
+		// and USR2 are caught and dropped, as the kernel drops them
+		// for an init without a handler; QUIT and PWR (what LXC sends
+		// to stop a container) shut down like TERM.
+		signal.Notify(sigs, syscall.SIGQUIT, syscall.SIGPWR, syscall.SIGUSR1, syscall.SIGUSR2)
+	}
 	sc.startWatch()
 	timer := time.NewTimer(0)
 	var settle, tidy <-chan time.Time
@@ -93,7 +115,14 @@ func (sc *Scanner) Run() {
 		select {
 		case <-timer.C:
 			fromWatch = false
-		case <-sigs:
+		case sig := <-sigs:
+			switch sig {
+			case syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGPWR:
+				sc.shutdown(sigs)
+				return
+			case syscall.SIGUSR1, syscall.SIGUSR2:
+				continue
+			}
 			fromWatch = false
 		case <-sc.rescan:
 			fromWatch = false
@@ -174,7 +203,9 @@ func isDone(s *Supervisor) bool {
 func (e *entry) closePipe() {
 	if e.hasLog {
 		unix.Close(e.pipe[0])
-		unix.Close(e.pipe[1])
+		if e.pipe[1] >= 0 {
+			unix.Close(e.pipe[1])
+		}
 		e.hasLog = false
 	}
 }
@@ -210,7 +241,11 @@ func (sc *Scanner) start(name string, fromWatch bool) (launched int) {
 			}
 		}
 		if e.hasLog {
-			if err := unix.Pipe2(e.pipe[:], unix.O_CLOEXEC); err != nil {
+			// After svscan was killed outright, the service or its
+			// logger may live on: keep them on the pipe they share.
+			if p, ok := survivingPipe(name); ok {
+				e.pipe = p
+			} else if err := unix.Pipe2(e.pipe[:], unix.O_CLOEXEC); err != nil {
 				diag.Warn("svscan", "unable to create pipe for "+name, err)
 				return 0
 			}
@@ -223,13 +258,13 @@ func (sc *Scanner) start(name string, fromWatch bool) (launched int) {
 		if e.hasLog {
 			stdio[1] = e.pipe[1]
 		}
-		e.main = launch(name, Options{Stdio: stdio[:], StandIn: true})
+		e.main = launch(name, Options{Stdio: stdio[:], StandIn: true, InScanner: true})
 		launched++
 	}
 	if e.hasLog && e.log == nil {
 		stdio := sc.stdio
 		stdio[0] = e.pipe[0]
-		e.log = launch(name+"/log", Options{Stdio: stdio[:], Display: "log", StandIn: true})
+		e.log = launch(name+"/log", Options{Stdio: stdio[:], Display: "log", StandIn: true, InScanner: true})
 		launched++
 	}
 	return launched

@@ -37,6 +37,10 @@ type Options struct {
 	// child, so that it looks exactly like the reference's failed
 	// child. Without it the failure is reported by the supervisor.
 	StandIn bool
+	// InScanner says that svscan hosts the Supervisor: its messages
+	// about the Supervisor itself (a recovered crash) then name svscan
+	// rather than Name.
+	InScanner bool
 }
 
 // Error is a start-up failure: Msg is the reference's text
@@ -79,7 +83,6 @@ type Supervisor struct {
 	childDir string // where ./run is started
 	stdio    [3]uintptr
 	env      []string
-	standIn  bool
 
 	dirfd    int
 	lockfd   int
@@ -89,18 +92,23 @@ type Supervisor struct {
 	okfd     int
 
 	// Owned by the goroutine in Run.
-	m      machine
-	stamp  timefmt.TAI64N
-	buf    [1]byte
-	retry  bool // a fork failed: try again when the loop comes round
-	closed bool
+	m       machine
+	stamp   timefmt.TAI64N
+	buf     [1]byte
+	retry   bool // a fork failed: try again when the loop comes round
+	closed  bool
+	resumed bool // Run is being restarted after a crash
+	standIn bool
+	hosted  bool // svscan hosts it (Options.InScanner)
 
 	// mu guards what the reaper and signal senders share with Run. The
 	// reaper holds it while it reaps, so that a signal sent under it
 	// never reaches a recycled pid.
 	mu     sync.Mutex
-	live   int  // pid of the running child, 0 once reaped
-	exited bool // the child was reaped and Run has not yet noticed
+	live   int   // pid of the running child, 0 once reaped
+	pidfd  int32 // the adopted child's pidfd, -1 when it is our own child
+	exited bool  // the child was reaped and Run has not yet noticed
+	req    byte  // requests from the host (reqDown, reqExit) not yet handled
 
 	done chan struct{}
 }
@@ -143,11 +151,13 @@ func New(dir string, opt Options) (*Supervisor, error) {
 		lockfd:   -1,
 		controlW: -1,
 		okfd:     -1,
+		pidfd:    -1,
 		done:     make(chan struct{}),
 	}
 	if s.name == "" {
 		s.name = "supervise"
 	}
+	s.hosted = opt.InScanner
 	if opt.Display != "" {
 		s.dir = opt.Display
 	}
@@ -215,7 +225,11 @@ func (s *Supervisor) setup() error {
 	}
 	s.controlW = w
 
-	s.pidchange()
+	// A service that outlived its supervisor (killed outright) is
+	// adopted rather than started a second time.
+	if !s.adopt() {
+		s.pidchange()
+	}
 	s.announce()
 
 	unix.Mkfifoat(fd, "supervise/ok", 0o600)
@@ -266,15 +280,31 @@ func (s *Supervisor) Done() <-chan struct{} { return s.done }
 
 // Run supervises until `svc -x` and the service is down (the reference
 // then exits 0). It starts the service unless DIR/down existed when New
-// ran. Call it once.
+// ran, or New adopted a survivor. Call it once.
+//
+// A panic in Run is recovered: it is reported, and Run starts again on
+// a new goroutine with the same service, child and descriptors, so that
+// one service's crash touches no other (see crashed).
 func (s *Supervisor) Run() {
-	defer s.finish()
-	if s.m.want && s.m.wantUp {
+	defer s.crashed()
+	if s.resumed {
+		s.resume()
+	} else if s.m.pid == 0 && s.m.want && s.m.wantUp {
 		s.trystart()
 	}
 	s.announce()
 	for !s.m.done() {
-		if s.takeExit() {
+		exited, req := s.takeEvents()
+		if req&reqDown != 0 {
+			s.command('d')
+		}
+		if req&reqExit != 0 {
+			s.command('x')
+			if s.m.done() {
+				break
+			}
+		}
+		if exited {
 			restart := s.m.reaped()
 			s.pidchange()
 			s.announce()
@@ -331,6 +361,67 @@ func (s *Supervisor) readNow() bool {
 	}
 }
 
+// crashed ends Run: normally it finishes the Supervisor; after a panic
+// it reports it and runs Run again on a fresh goroutine (a fresh 2 KiB
+// stack: a wrapper frame around the loop would enlarge every parked
+// supervisor's). The child stays registered with the reaper, whose
+// owner is the Supervisor, not the goroutine.
+func (s *Supervisor) crashed() {
+	r := recover()
+	if r == nil {
+		s.finish()
+		return
+	}
+	diag.Write(s.host() + ": warning: supervisor of " + s.dir + " crashed, restarting it: " + panicText(r) + "\n")
+	s.resumed = true
+	go s.Run()
+}
+
+// host is the program that reports the Supervisor's own troubles.
+func (s *Supervisor) host() string {
+	if s.hosted {
+		return "svscan"
+	}
+	return s.name
+}
+
+func panicText(r any) string {
+	switch v := r.(type) {
+	case error:
+		return v.Error()
+	case string:
+		return v
+	}
+	return "panic"
+}
+
+// resume brings the machine back in line with what the crash may have
+// cut short: a child started but not yet recorded, or reaped but not
+// yet noticed (the exit flag is still set and the loop sees it).
+func (s *Supervisor) resume() {
+	s.resumed = false
+	s.mu.Lock()
+	live := s.live
+	s.mu.Unlock()
+	if live != 0 && s.m.pid != live {
+		s.m.started(live)
+		s.pidchange()
+	}
+	s.control.SetReadDeadline(time.Time{})
+}
+
+// guard calls fn, a Supervisor's callback on a goroutine shared by every
+// service (the reaper, the adoption watcher), and reports a panic in it
+// instead of letting it end the process.
+func guard(s *Supervisor, fn func()) {
+	defer func() {
+		if r := recover(); r != nil {
+			diag.Write(s.host() + ": warning: supervisor of " + s.dir + " crashed: " + panicText(r) + "\n")
+		}
+	}()
+	fn()
+}
+
 func (s *Supervisor) finish() {
 	s.announce()
 	s.release()
@@ -351,6 +442,12 @@ func (s *Supervisor) release() {
 	closeFD(&s.controlW)
 	closeFD(&s.lockfd)
 	closeFD(&s.dirfd)
+	s.mu.Lock()
+	if s.pidfd >= 0 {
+		pidWatch.forget(int(s.pidfd))
+		s.pidfd = -1
+	}
+	s.mu.Unlock()
 }
 
 func closeFD(fd *int) {
@@ -360,8 +457,15 @@ func closeFD(fd *int) {
 	}
 }
 
+// faultHook, set only by tests, is called with every control byte
+// before it is handled, to inject crashes.
+var faultHook func(s *Supervisor, c byte)
+
 // command handles one control byte.
 func (s *Supervisor) command(c byte) {
+	if faultHook != nil {
+		faultHook(s, c)
+	}
 	a := s.m.command(c)
 	if a.sigFirst {
 		s.signal(a.sigs)
@@ -387,11 +491,44 @@ func (s *Supervisor) signal(sigs [2]syscall.Signal) {
 	if s.live != 0 {
 		for _, sig := range sigs {
 			if sig != 0 {
-				syscall.Kill(s.live, sig)
+				s.sendSignal(sig)
 			}
 		}
 	}
 	s.mu.Unlock()
+}
+
+// Requests from the program hosting the Supervisor.
+const (
+	reqDown = 1 << iota
+	reqExit
+)
+
+// Stop asks Run to leave as `svc -x` does, after bringing the service
+// down as `svc -d` does when down is set. Nothing can undo it: once x
+// is handled the service is never started again. svscan's shutdown
+// stops each service with down set, and each logger without (it ends
+// by itself at the end of its input).
+func (s *Supervisor) Stop(down bool) {
+	s.mu.Lock()
+	s.req |= reqExit
+	if down {
+		s.req |= reqDown
+	}
+	s.mu.Unlock()
+	s.wake()
+}
+
+// Kill sends SIGKILL to the running child, if any.
+func (s *Supervisor) Kill() {
+	s.signal([2]syscall.Signal{syscall.SIGKILL})
+}
+
+// Pid returns the pid of the running child, 0 when there is none.
+func (s *Supervisor) Pid() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.live
 }
 
 // childExited is called by the reaper while the child is a zombie.
@@ -410,12 +547,14 @@ func (s *Supervisor) wake() { s.control.SetReadDeadline(longAgo) }
 
 var longAgo = time.Unix(1, 0)
 
-func (s *Supervisor) takeExit() bool {
+// takeEvents takes what the reaper, the watcher and the host have
+// reported since the last look.
+func (s *Supervisor) takeEvents() (exited bool, req byte) {
 	s.mu.Lock()
-	e := s.exited
-	s.exited = false
+	exited, req = s.exited, s.req
+	s.exited, s.req = false, 0
 	s.mu.Unlock()
-	return e
+	return
 }
 
 var runArgv = []string{"./run"}
@@ -543,9 +682,15 @@ func offload(fn func()) {
 		}()
 	})
 	done := make(chan struct{})
+	var crash any
+	// A panic in fn is handed back to the caller, whose goroutine
+	// recovers it: the worker serves every service and must live on.
 	job := func() {
+		defer func() {
+			crash = recover()
+			close(done)
+		}()
 		fn()
-		close(done)
 	}
 	select {
 	case work <- job:
@@ -559,6 +704,9 @@ func offload(fn func()) {
 		}
 	}
 	<-done
+	if crash != nil {
+		panic(crash)
+	}
 }
 
 // workerPatience is how long offload waits for a busy worker.

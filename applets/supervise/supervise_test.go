@@ -62,34 +62,146 @@ func supervise(t *testing.T, dir string) *apptest.Proc {
 }
 
 // SIGKILL of supervise leaves the service running, as with the
-// reference; a new supervise starts a second copy (the first is then an
-// orphan).
-func TestKilledSuperviseOrphansService(t *testing.T) {
+// reference; unlike the reference, a new supervise adopts it instead of
+// starting a second copy, and drives it as its own.
+func TestKilledSuperviseAdopts(t *testing.T) {
 	t.Parallel()
 	dir := service(t, "#!/bin/sh\nexec sleep 1000\n")
 	p := supervise(t, dir)
-	var first uint32
+	var first supervision.Status
 	apptest.Poll(t, 10*time.Second, "the service to start", func() bool {
-		first = readStatus(t, dir).Pid
-		return first != 0
+		first = readStatus(t, dir)
+		return first.Pid != 0
 	})
+	killAtCleanup(t, int(first.Pid))
 	p.Signal(syscall.SIGKILL)
 	p.Wait(t, 10*time.Second)
-	if syscall.Kill(int(first), 0) != nil {
+	if syscall.Kill(int(first.Pid), 0) != nil {
 		t.Fatal("the service died with supervise")
 	}
-	// The orphan is in supervise's process group: the cleanup of p
-	// kills it.
-	q := supervise(t, dir)
-	apptest.Poll(t, 10*time.Second, "a second copy", func() bool {
-		st := readStatus(t, dir)
-		return st.Pid != 0 && st.Pid != first
-	})
-	if syscall.Kill(int(first), 0) != nil {
-		t.Fatal("the orphan died")
+	supervise(t, dir)
+	svok := filepath.Join(apptest.BinDir(t), "svok")
+	apptest.Poll(t, 10*time.Second, "the new supervise", func() bool { return exec.Command(svok, dir).Run() == nil })
+	// Same pid, same stamp: svstat's uptime goes on.
+	if st := readStatus(t, dir); st.Pid != first.Pid || st.Stamp != first.Stamp || st.Want != 'u' {
+		t.Fatalf("after adoption: %+v, want pid %d stamp %v", st, first.Pid, first.Stamp)
 	}
-	q.Kill()
-	syscall.Kill(int(first), syscall.SIGKILL)
+	// Commands reach it; its exit is noticed and it is restarted.
+	svc := filepath.Join(apptest.BinDir(t), "svc")
+	exec.Command(svc, "-t", dir).Run()
+	var second uint32
+	apptest.Poll(t, 10*time.Second, "a restart after svc -t", func() bool {
+		second = readStatus(t, dir).Pid
+		return second != 0 && second != first.Pid
+	})
+	killAtCleanup(t, int(second))
+	apptest.Poll(t, 10*time.Second, "the adopted service gone", func() bool { return dead(int(first.Pid)) })
+	if n := running(dir); n != 1 {
+		t.Errorf("%d copies of the service running", n)
+	}
+}
+
+// running counts the processes whose working directory is dir: the
+// copies of a service that does not chdir.
+func running(dir string) int {
+	n := 0
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		if cwd, err := os.Readlink("/proc/" + e.Name() + "/cwd"); err == nil && cwd == dir {
+			if b, _ := os.ReadFile("/proc/" + e.Name() + "/stat"); !strings.Contains(string(b), ") Z ") {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// dead reports whether pid has exited (a zombie waiting for a parent
+// that is not ours counts).
+func dead(pid int) bool {
+	state, _ := procStat(pid)
+	return state == "" || state == "Z"
+}
+
+func killAtCleanup(t *testing.T, pid int) {
+	t.Cleanup(func() {
+		if pid > 0 {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+	})
+}
+
+// A status whose stamp does not match the start time of the process
+// holding its pid (the pid was recycled) is not adopted: ./run starts
+// and the stranger is left alone.
+func TestRecycledPidNotAdopted(t *testing.T) {
+	t.Parallel()
+	dir := service(t, "#!/bin/sh\nexec sleep 1000\n")
+	p := supervise(t, dir)
+	var first supervision.Status
+	apptest.Poll(t, 10*time.Second, "the service to start", func() bool {
+		first = readStatus(t, dir)
+		return first.Pid != 0
+	})
+	killAtCleanup(t, int(first.Pid))
+	p.Signal(syscall.SIGKILL)
+	p.Wait(t, 10*time.Second)
+	for _, shift := range []int64{-2, 3} {
+		// The same pid, started a little too late or too early.
+		st := first
+		st.Stamp.Sec = uint64(int64(st.Stamp.Sec) + shift)
+		b := st.Encode()
+		if err := os.WriteFile(filepath.Join(dir, "supervise", "status"), b[:], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		q := supervise(t, dir)
+		var got uint32
+		apptest.Poll(t, 10*time.Second, "a new copy", func() bool {
+			got = readStatus(t, dir).Pid
+			return got != 0 && got != first.Pid
+		})
+		killAtCleanup(t, int(got))
+		if syscall.Kill(int(first.Pid), 0) != nil {
+			t.Fatal("the stranger was signalled")
+		}
+		q.Signal(syscall.SIGKILL)
+		q.Wait(t, 10*time.Second)
+		syscall.Kill(int(got), syscall.SIGKILL)
+	}
+}
+
+// Our supervise adopts the service of a killed Debian supervise: the
+// reference's status file carries all it needs.
+func TestAdoptFromDebian(t *testing.T) {
+	t.Parallel()
+	deb := apptest.Debian(t, "supervise")
+	dir := service(t, "#!/bin/sh\nexec sleep 1000\n")
+	cmd := exec.Command(deb, dir)
+	null, _ := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	defer null.Close()
+	cmd.Stdout, cmd.Stderr = null, null
+	p := apptest.Start(t, cmd)
+	var first supervision.Status
+	apptest.Poll(t, 10*time.Second, "the service to start", func() bool {
+		first = readStatus(t, dir)
+		return first.Pid != 0
+	})
+	killAtCleanup(t, int(first.Pid))
+	p.Signal(syscall.SIGKILL)
+	p.Wait(t, 10*time.Second)
+	supervise(t, dir)
+	apptest.Poll(t, 10*time.Second, "the adoption", func() bool {
+		st := readStatus(t, dir)
+		return st.Runit && st.Pid == first.Pid
+	})
+	if n := running(dir); n != 1 {
+		t.Errorf("%d copies of the service running", n)
+	}
+	out, _ := exec.Command(filepath.Join(apptest.BinDir(t), "svc"), "-d", dir).CombinedOutput()
+	apptest.Poll(t, 10*time.Second, "down after svc -d", func() bool { return readStatus(t, dir).Pid == 0 })
+	if !dead(int(first.Pid)) || len(out) != 0 {
+		t.Errorf("the adopted service is still running after svc -d (%s)", out)
+	}
 }
 
 func procStat(pid int) (state string, ticks int) {

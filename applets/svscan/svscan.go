@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/daemontools-go/daemontools/applets"
 	"github.com/daemontools-go/daemontools/applets/diag"
@@ -29,8 +30,57 @@ func Main(argv []string) int {
 	// Descriptors we inherited without close-on-exec must not reach the
 	// services: the reference's see only 0-2 (and the log pipe).
 	unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
-	supervision.NewScanner().Run()
+	sc := supervision.NewScanner()
+	if v, ok := syscall.Getenv(TimeoutEnv); ok {
+		if d, ok := parseTimeout(v); ok {
+			sc.Timeout = d
+		} else {
+			diag.Write("svscan: warning: ignoring " + TimeoutEnv + "=" + v + ": not a number of seconds\n")
+		}
+	}
+	supervision.ReapOrphans()
+	sc.Run()
 	return 0
+}
+
+// TimeoutEnv names the variable that sets how many seconds the shutdown
+// on SIGTERM or SIGINT gives services and loggers before SIGKILL
+// (default 10; decimals allowed).
+const TimeoutEnv = "SVSCAN_SHUTDOWN_TIMEOUT"
+
+// parseTimeout reads a non-negative decimal number of seconds: digits,
+// optionally a point and more digits.
+func parseTimeout(v string) (time.Duration, bool) {
+	if v == "" {
+		return 0, false
+	}
+	var whole, frac, scale int64 = 0, 0, 1
+	point := false
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c == '.' && !point:
+			point = true
+		case c >= '0' && c <= '9':
+			if point {
+				if scale < 1e9 {
+					frac = frac*10 + int64(c-'0')
+					scale *= 10
+				}
+			} else {
+				whole = whole*10 + int64(c-'0')
+				if whole > 1e8 {
+					return 0, false
+				}
+			}
+		default:
+			return 0, false
+		}
+	}
+	if v == "." {
+		return 0, false
+	}
+	return time.Duration(whole)*time.Second + time.Duration(frac*(1e9/scale)), true
 }
 
 // bootPath is the PATH the reference's svscanboot sets.
