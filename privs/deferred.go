@@ -31,8 +31,13 @@ var chainLoaders = [...]string{"envdir", "envuidgid", "fghack", "pgrphack", "set
 // its first argument.
 const multicallName = "daemontools"
 
+// StandInVar marks fghack's child when it is this executable standing in
+// for the program to run: see Foreground.
+const StandInVar = "DAEMONTOOLS_FGHACK_STAND_IN"
+
 var (
 	deferred    string // DeferVar's value in our environment, if any
+	standIn     bool   // StandInVar was set
 	envSplit    bool
 	cleanEnviro []string
 )
@@ -51,10 +56,22 @@ func Environ() []string {
 				deferred = v
 				continue
 			}
+			if strings.HasPrefix(kv, StandInVar+"=") {
+				standIn = true
+				continue
+			}
 			cleanEnviro = append(cleanEnviro, kv)
 		}
 	}
 	return append([]string(nil), cleanEnviro...)
+}
+
+// StandIn reports whether this process is fghack's stand-in child: it
+// must apply the limits handed down and exec the program, or report
+// why it could not and exit 111, as the reference's fghack child does.
+func StandIn() bool {
+	Environ()
+	return standIn
 }
 
 // Deferred returns the limits handed down to us, in order.

@@ -31,12 +31,19 @@ func Foreground(argv, env []string) (status int, crashed bool, err error) {
 
 	DefaultSignals()
 	attr := &syscall.ProcAttr{Env: env, Files: files}
-	if deferred := Deferred(); len(deferred) > 0 {
-		var l Limits
-		for _, lim := range deferred {
-			l.Add(lim.Resource, lim.Value, lim.ToHard)
-		}
-		if err := l.Apply(); err != nil {
+	if Deferred() != nil {
+		// softlimit handed its limits down to us. They are for the
+		// program, not for us: under them the Go heap may be unable to
+		// grow, and ForkExec allocates. So the child is this executable
+		// again, standing in for the program as the reference's forked
+		// child does: it sets the limits with nothing left to allocate
+		// and execs the program, or reports why it could not and exits
+		// 111 (fghack's applet, under StandInVar).
+		if syscall.Access(selfExe, 1 /* X_OK */) == nil {
+			cands = []string{selfExe}
+			argv = append([]string{"fghack"}, argv...)
+			attr.Env = append(env[:len(env):len(env)], DeferVar+"="+deferred, StandInVar+"=1")
+		} else if err := applyDeferred(); err != nil {
 			syscall.Close(r)
 			syscall.Close(w)
 			return 0, false, err
@@ -96,6 +103,19 @@ func Foreground(argv, env []string) (status int, crashed bool, err error) {
 		return 0, true, nil
 	}
 	return ws.ExitStatus(), false, nil
+}
+
+// selfExe is this executable, for fghack's stand-in child.
+const selfExe = "/proc/self/exe"
+
+// applyDeferred sets the limits handed down to us on this process: the
+// fallback where /proc is missing and no stand-in can be run.
+func applyDeferred() error {
+	var l Limits
+	for _, lim := range Deferred() {
+		l.Add(lim.Resource, lim.Value, lim.ToHard)
+	}
+	return l.Apply()
 }
 
 // inherited returns which of the low descriptors are open without

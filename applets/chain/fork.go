@@ -12,6 +12,11 @@ func fghack(argv []string) int {
 	if len(argv) < 2 {
 		return diag.Usage(prog, 100, "fghack child")
 	}
+	if privs.StandIn() {
+		// The child of an fghack that had limits to pass on: run the
+		// program under them, as the reference's child runs it.
+		return run(prog, argv[1:], privs.Environ())
+	}
 	status, crashed, err := privs.Foreground(argv[1:], privs.Environ())
 	if err != nil {
 		if e, ok := err.(*privs.Error); ok {
