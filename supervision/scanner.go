@@ -136,6 +136,7 @@ func (sc *Scanner) Run() {
 		case <-tidy:
 			tidy = nil
 			debug.FreeOSMemory()
+			TuneGC()
 			continue
 		}
 		settle = nil

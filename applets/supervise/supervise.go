@@ -30,6 +30,7 @@ func Main(argv []string) int {
 	// Whatever we inherited without close-on-exec must not reach ./run:
 	// the reference's children see only fds 0-2.
 	unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
+	supervision.TuneGC()
 	s, err := supervision.New(argv[1], supervision.Options{Name: "supervise", StandIn: true})
 	if err != nil {
 		var e *supervision.Error
