@@ -287,12 +287,14 @@ func (s *Supervisor) Done() <-chan struct{} { return s.done }
 // one service's crash touches no other (see crashed).
 func (s *Supervisor) Run() {
 	defer s.crashed()
+	// New has written the status once; like the reference, the start
+	// writes it again and nothing else does until something changes.
 	if s.resumed {
 		s.resume()
+		s.announce()
 	} else if s.m.pid == 0 && s.m.want && s.m.wantUp {
 		s.trystart()
 	}
-	s.announce()
 	for !s.m.done() {
 		exited, req := s.takeEvents()
 		if req&reqDown != 0 {

@@ -210,6 +210,21 @@ func TestSupervisorCommands(t *testing.T) {
 	}
 }
 
+// The status file is written at start-up and after the start, and not
+// again when the pause after the start ends (the reference writes it
+// twice in all; every write is a new inode).
+func TestSupervisorStartWritesStatusTwice(t *testing.T) {
+	t.Parallel()
+	dir := service(t, longRun, false)
+	start(t, dir)
+	waitStatus(t, dir, "start", func(st Status) bool { return st.Pid != 0 })
+	ino := inode(t, dir)
+	time.Sleep(startPause + 300*time.Millisecond)
+	if inode(t, dir) != ino {
+		t.Error("status rewritten after the pause that follows a start")
+	}
+}
+
 // x with the service up leaves only once the service is down, and never
 // restarts it.
 func TestSupervisorExitWaitsForDown(t *testing.T) {
