@@ -43,6 +43,10 @@ for d in up upnd paused wantdown all down downwantup downnd once runit short nos
 	sleep 1000 <>"$d/supervise/ok" &
 	holders="${holders-} $!"
 done
+# A holder started in the background may not have opened ok yet.
+for d in up upnd paused wantdown all down downwantup downnd once runit short nostatus statusdir loop; do
+	until svok "$d"; do sleep 0.01; done
+done
 # A status that cannot be read (a directory) is not reported: the
 # reference prints what its buffer held from the previous directory.
 svstat statusdir up statusdir short statusdir
@@ -51,6 +55,7 @@ echo "svstat rc=$?"
 mk old "$(stamp -100)" '\322\004\000\000' '\000' u
 sleep 1000 <>old/supervise/ok &
 holders="$holders $!"
+until svok old; do sleep 0.01; done
 # The stamp is 100 s old when made; a loaded machine may take seconds to get here.
 svstat old | sed 's/ 1[0-9][0-9] seconds/ 1NN seconds/'
 svstat; echo "no args rc=$?"
