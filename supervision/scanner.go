@@ -1,6 +1,7 @@
 package supervision
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"os/signal"
@@ -55,6 +56,7 @@ type Scanner struct {
 	// stdio is what services and loggers inherit besides the log pipe.
 	stdio [3]int
 
+	dirbuf  []byte   // Scan's directory buffer
 	watch   *os.File // inotify descriptor, nil without inotify
 	rescan  chan struct{}
 	watched chan struct{}
@@ -137,6 +139,7 @@ func (sc *Scanner) Run() {
 			tidy = nil
 			debug.FreeOSMemory()
 			TuneGC()
+			dropText()
 			continue
 		}
 		settle = nil
@@ -157,19 +160,44 @@ func (sc *Scanner) Scan(fromWatch bool) (launched int) {
 		e.reap()
 		e.active = false
 	}
-	d, err := os.Open(".")
+	// The directory is read into one buffer kept for svscan's life and
+	// the names are passed to stat(2) where they lie, so that a scan of
+	// services already running allocates nothing: a parked tree makes
+	// no garbage, and its memory stays where it settled.
+	fd, err := openDot()
 	if err != nil {
 		diag.Warn("svscan", "unable to read directory", err)
 		return 0
 	}
-	names, err := d.Readdirnames(-1)
-	d.Close()
-	if err != nil {
-		diag.Warn("svscan", "unable to read directory", err)
-		return 0
+	defer unix.Close(fd)
+	if sc.dirbuf == nil {
+		sc.dirbuf = make([]byte, dirbufSize)
 	}
-	for _, name := range names {
-		launched += sc.start(name, fromWatch)
+	for {
+		n, err := unix.Getdents(fd, sc.dirbuf)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			// As the reference: the entries read so far are started,
+			// and nothing is forgotten on a partial read.
+			diag.Warn("svscan", "unable to read directory", err)
+			return launched
+		}
+		if n <= 0 {
+			break
+		}
+		for b := sc.dirbuf[:n]; len(b) >= direntName; {
+			reclen := int(*(*uint16)(unsafe.Pointer(&b[direntReclen])))
+			if reclen < direntName || reclen > len(b) {
+				break
+			}
+			name := b[direntName:reclen]
+			if i := bytes.IndexByte(name, 0); i >= 0 {
+				launched += sc.start(name[:i+1], fromWatch)
+			}
+			b = b[reclen:]
+		}
 	}
 	for k, e := range sc.entries {
 		if !e.active && e.main == nil && e.log == nil {
@@ -179,6 +207,14 @@ func (sc *Scanner) Scan(fromWatch bool) (launched int) {
 	}
 	return launched
 }
+
+// Offsets in a struct linux_dirent64: d_ino (8 bytes), d_off (8),
+// d_reclen (2), d_type (1), then the name and its NUL.
+const (
+	direntReclen = 16
+	direntName   = 19
+	dirbufSize   = 8192
+)
 
 // reap forgets supervisors that have finished (after `svc -x`), so that
 // the scan starts new ones, as the reference restarts a supervise that
@@ -211,13 +247,14 @@ func (e *entry) closePipe() {
 	}
 }
 
-func (sc *Scanner) start(name string, fromWatch bool) (launched int) {
-	if name == "" || name[0] == '.' {
+// start handles one name from the directory; cname ends with its NUL.
+func (sc *Scanner) start(cname []byte, fromWatch bool) (launched int) {
+	if len(cname) < 2 || cname[0] == '.' {
 		return 0
 	}
 	var st unix.Stat_t
-	if err := unix.Stat(name, &st); err != nil {
-		diag.Warn("svscan", "unable to stat "+name, err)
+	if err := statz(cname, &st); err != nil {
+		diag.Warn("svscan", "unable to stat "+string(cname[:len(cname)-1]), err)
 		return 0
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
@@ -225,6 +262,13 @@ func (sc *Scanner) start(name string, fromWatch bool) (launched int) {
 	}
 	key := devIno{uint64(st.Dev), st.Ino}
 	e := sc.entries[key]
+	if e != nil && e.main != nil && (!e.hasLog || e.log != nil) {
+		e.active = true // the usual case, and allocation-free
+		return 0
+	}
+	// Supervisors start under the name found now, as the reference's
+	// do, even for a directory known by another name before.
+	name := string(cname[:len(cname)-1])
 	if e == nil {
 		if fromWatch {
 			if err := unix.Access(name+"/run", unix.F_OK); err != nil {
