@@ -1,8 +1,9 @@
-# supervise, svc, svok and svstat together, ours against Debian's: the
-# same script runs ours everywhere (and, in the reference run, Debian's
-# everywhere). Pids and seconds vary and are normalised.
+# supervise, svc, svok and svstat, ours against Debian's: the same
+# steps run with ours everywhere, with Debian's clients against our
+# supervise, and with our clients against Debian's supervise (and, in
+# the reference run, with Debian's everywhere). Pids and seconds vary
+# and are normalised.
 set -u
-# Race-built applets otherwise sleep 1 s at exit (atexit_sleep_ms).
 norm() { sed 's/pid [0-9]*/pid N/; s/[0-9][0-9]* seconds/N seconds/'; }
 # until_ CMD...: poll for up to 20 s
 until_() {
@@ -53,3 +54,5 @@ check() { # DIR SUPERVISE SVC SVSTAT SVOK
 	cat $d.err
 }
 check ours supervise svc svstat svok
+check debclients supervise /usr/bin/svc /usr/bin/svstat /usr/bin/svok
+check debsupervise /usr/bin/supervise svc svstat svok

@@ -1,7 +1,6 @@
 # supervise: a normally-down service, and a ./run that is missing, not
 # executable, not a program, then fixed. Ours against Debian's.
 set -u
-# Race-built applets otherwise sleep 1 s at exit (atexit_sleep_ms).
 norm() { sed 's/pid [0-9]*/pid N/; s/[0-9][0-9]* seconds/N seconds/'; }
 # until_ CMD...: poll for up to 20 s
 until_() {

@@ -3,7 +3,6 @@
 # shell, so that the output is deterministic. Run with our clients and
 # with Debian's.
 set -u
-# Race-built applets otherwise sleep 1 s at exit (atexit_sleep_ms).
 # stamp SECONDS-FROM-NOW: 12 bytes of TAI64N as printf escapes
 stamp() {
 	h=$(printf '%016x' $(( (1 << 62) + 10 + $(date +%s) + $1 )))
