@@ -68,14 +68,7 @@ func TestKilledSuperviseAdopts(t *testing.T) {
 	t.Parallel()
 	dir := service(t, "#!/bin/sh\nexec sleep 1000\n")
 	p := supervise(t, dir)
-	var first supervision.Status
-	apptest.Poll(t, 10*time.Second, "the service to start", func() bool {
-		first = readStatus(t, dir)
-		return first.Pid != 0
-	})
-	killAtCleanup(t, int(first.Pid))
-	p.Signal(syscall.SIGKILL)
-	p.Wait(t, 10*time.Second)
+	first := orphan(t, dir, p)
 	if syscall.Kill(int(first.Pid), 0) != nil {
 		t.Fatal("the service died with supervise")
 	}
@@ -123,6 +116,22 @@ func dead(pid int) bool {
 	return state == "" || state == "Z"
 }
 
+// orphan waits for p, a supervise of dir, to start the service, then
+// kills p outright and returns the status it left: the service lives
+// on (and is killed at cleanup).
+func orphan(t *testing.T, dir string, p *apptest.Proc) supervision.Status {
+	t.Helper()
+	var st supervision.Status
+	apptest.Poll(t, 10*time.Second, "the service to start", func() bool {
+		st = readStatus(t, dir)
+		return st.Pid != 0
+	})
+	killAtCleanup(t, int(st.Pid))
+	p.Signal(syscall.SIGKILL)
+	p.Wait(t, 10*time.Second)
+	return st
+}
+
 func killAtCleanup(t *testing.T, pid int) {
 	t.Cleanup(func() {
 		if pid > 0 {
@@ -138,14 +147,7 @@ func TestRecycledPidNotAdopted(t *testing.T) {
 	t.Parallel()
 	dir := service(t, "#!/bin/sh\nexec sleep 1000\n")
 	p := supervise(t, dir)
-	var first supervision.Status
-	apptest.Poll(t, 10*time.Second, "the service to start", func() bool {
-		first = readStatus(t, dir)
-		return first.Pid != 0
-	})
-	killAtCleanup(t, int(first.Pid))
-	p.Signal(syscall.SIGKILL)
-	p.Wait(t, 10*time.Second)
+	first := orphan(t, dir, p)
 	for _, shift := range []int64{-2, 3} {
 		// The same pid, started a little too late or too early.
 		st := first
@@ -181,14 +183,7 @@ func TestAdoptFromDebian(t *testing.T) {
 	defer null.Close()
 	cmd.Stdout, cmd.Stderr = null, null
 	p := apptest.Start(t, cmd)
-	var first supervision.Status
-	apptest.Poll(t, 10*time.Second, "the service to start", func() bool {
-		first = readStatus(t, dir)
-		return first.Pid != 0
-	})
-	killAtCleanup(t, int(first.Pid))
-	p.Signal(syscall.SIGKILL)
-	p.Wait(t, 10*time.Second)
+	first := orphan(t, dir, p)
 	supervise(t, dir)
 	apptest.Poll(t, 10*time.Second, "the adoption", func() bool {
 		st := readStatus(t, dir)
