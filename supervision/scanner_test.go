@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
-	"time"
 )
 
 // A scan of services that are all running allocates nothing, so that a
@@ -34,18 +33,17 @@ func TestScanOfRunningTreeAllocatesNothing(t *testing.T) {
 		t.Fatalf("first scan launched %d supervisors, want %d", got, 2*n)
 	}
 	defer func() {
-		for name, e := range sc.entries {
+		var dirs []string
+		var sups []*Supervisor
+		for _, e := range sc.entries {
 			for _, s := range []*Supervisor{e.main, e.log} {
-				if s == nil {
-					continue
-				}
-				send(t, s.path, "x")
-				select {
-				case <-s.Done():
-				case <-time.After(10 * time.Second):
-					t.Errorf("supervisor of %v did not leave", name)
+				if s != nil {
+					dirs, sups = append(dirs, s.path), append(sups, s)
 				}
 			}
+		}
+		stopAll(t, dirs, sups)
+		for _, e := range sc.entries {
 			e.closePipe()
 		}
 	}()

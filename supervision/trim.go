@@ -28,13 +28,7 @@ func dropText() {
 		return
 	}
 	ino := strconv.FormatUint(st.Ino, 10)
-	for len(maps) > 0 {
-		line := maps
-		if i := bytes.IndexByte(maps, '\n'); i >= 0 {
-			line, maps = maps[:i], maps[i+1:]
-		} else {
-			maps = nil
-		}
+	for line := range bytes.Lines(maps) {
 		// start-end perms offset dev inode path
 		f := bytes.Fields(line)
 		if len(f) < 6 || string(f[4]) != ino || len(f[1]) < 2 || f[1][1] != '-' {
