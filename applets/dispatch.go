@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/daemontools-go/daemontools/applets/diag"
+	"github.com/daemontools-go/daemontools/applets/internal/diag"
 )
 
 // Multicall is the name under which the executable acts as a dispatcher

@@ -1,6 +1,6 @@
 package applets
 
-import "github.com/daemontools-go/daemontools/applets/diag"
+import "github.com/daemontools-go/daemontools/applets/internal/diag"
 
 // NotImplemented is the Main of an applet whose issue has not landed
 // yet: it exits 100 with "NAME: fatal: not implemented yet".

@@ -38,6 +38,11 @@ const (
 	adoptAfter  = 2e9 // ns the stamp may follow it (fork+exec under load)
 )
 
+// pidMaxLimit is the kernel's PID_MAX_LIMIT on 64-bit systems: no pid
+// is larger, so a status file naming one was not written by a
+// supervisor.
+const pidMaxLimit = 1 << 22
+
 // clockTicks is USER_HZ, the unit of /proc/PID/stat's start time; it
 // is 100 on every Linux architecture Go supports.
 const clockTicks = 100
@@ -101,7 +106,7 @@ func survivor(dirfd int, name string) (Status, int, bool) {
 		n = 0
 	}
 	st, err := DecodeStatus(b[:n])
-	if err != nil || st.Pid == 0 || st.Pid > 1<<22 {
+	if err != nil || st.Pid == 0 || st.Pid > pidMaxLimit {
 		return st, 0, false
 	}
 	pid := int(st.Pid)
@@ -112,41 +117,27 @@ func survivor(dirfd int, name string) (Status, int, bool) {
 }
 
 // adopt takes over the service the status file names, if it survived
-// the supervisor that started it. It opens a pidfd first and checks the
+// the supervisor that started it, and returns its status and pid for
+// the machine (eAdopted). It opens a pidfd first and checks the
 // identity after, so that a pid recycled in between fails the check
-// instead of being watched. It reports whether it adopted.
-func (s *Supervisor) adopt() bool {
-	st, pid, ok := survivor(s.dirfd, "supervise/status")
+// instead of being watched. The survivor's stamp is kept.
+func (s *Supervisor) adopt() (Status, int, bool) {
+	st, pid, ok := survivor(int(s.dirfd), "supervise/status")
 	if !ok {
-		return false
+		return st, 0, false
 	}
 	pidfd, err := unix.PidfdOpen(pid, unix.PIDFD_NONBLOCK)
 	if err != nil {
-		return false
+		return st, 0, false
 	}
 	if !sameProcess(pid, st.Stamp) {
 		unix.Close(pidfd)
-		return false
+		return st, 0, false
 	}
 	s.mu.Lock()
 	s.live = pid
 	s.pidfd = int32(pidfd)
 	s.mu.Unlock()
-	s.m.started(pid)
-	s.m.paused = st.Paused != 0
-	s.m.term = st.Term != 0
-	// The wishes recorded with the survivor outlive the supervisor that
-	// heard them: after `svc -d` it is not restarted when it finally
-	// exits, after `svc -o` neither.
-	switch st.Want {
-	case 'u':
-		s.m.want, s.m.wantUp = true, true
-	case 'd':
-		s.m.want, s.m.wantUp = true, false
-	case 0:
-		s.m.want = false
-	}
-	s.stamp = st.Stamp
 	if err := pidWatch.add(pidfd, s); err != nil {
 		// Without a watch we would never notice the exit: give the
 		// survivor up (the reference would start a second copy).
@@ -154,10 +145,10 @@ func (s *Supervisor) adopt() bool {
 		s.live, s.pidfd = 0, -1
 		s.mu.Unlock()
 		unix.Close(pidfd)
-		s.m.started(0)
-		return false
+		return st, 0, false
 	}
-	return true
+	s.stamp = st.Stamp
+	return st, pid, true
 }
 
 // adoptedExited is the watcher's report that the adopted process has
@@ -296,15 +287,15 @@ func survivingPipe(name string) (p [2]int, ok bool) {
 		if !alive {
 			continue
 		}
-		if p, ok = reopenPipe(pid, c.fd); ok {
+		if p, ok = reopenSharedPipe(pid, c.fd); ok {
 			return p, true
 		}
 	}
 	return p, false
 }
 
-// reopenPipe opens both ends of the pipe that is descriptor fd of pid.
-func reopenPipe(pid, fd int) (p [2]int, ok bool) {
+// reopenSharedPipe opens both ends of the pipe that is descriptor fd of pid.
+func reopenSharedPipe(pid, fd int) (p [2]int, ok bool) {
 	path := "/proc/" + strconv.Itoa(pid) + "/fd/" + strconv.Itoa(fd)
 	var st unix.Stat_t
 	if unix.Stat(path, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFIFO {

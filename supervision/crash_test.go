@@ -14,28 +14,6 @@ import (
 	"github.com/daemontools-go/daemontools/timefmt"
 )
 
-// captureStderr sends fd 2 to a file until the returned function is
-// called, which restores it and returns what was written.
-func captureStderr(t *testing.T) func() string {
-	t.Helper()
-	f, err := os.CreateTemp(t.TempDir(), "stderr")
-	if err != nil {
-		t.Fatal(err)
-	}
-	saved, err := syscall.Dup(2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	syscall.Dup2(int(f.Fd()), 2)
-	return func() string {
-		syscall.Dup2(saved, 2)
-		syscall.Close(saved)
-		b, _ := os.ReadFile(f.Name())
-		f.Close()
-		return string(b)
-	}
-}
-
 // A panic in one Supervisor, on its own goroutine or in work it hands
 // to the shared worker, is reported and that supervisor restarted with
 // its child; the other supervisors never notice.
@@ -43,7 +21,7 @@ func TestSupervisorPanicIsolated(t *testing.T) {
 	victim := service(t, longRun, false)
 	bystander := service(t, longRun, false)
 	faultHook = func(s *Supervisor, c byte) {
-		if s.path != victim {
+		if s.dir != victim {
 			return
 		}
 		switch c {
@@ -55,15 +33,9 @@ func TestSupervisorPanicIsolated(t *testing.T) {
 	}
 	// Cleanups run last first: this one after the supervisors left.
 	t.Cleanup(func() { faultHook = nil })
-	restore := captureStderr(t)
-	out := ""
-	defer func() {
-		if out == "" {
-			restore()
-		}
-	}()
-	s := start(t, victim)
-	b := start(t, bystander)
+	report, host := &recorder{}, &recorder{}
+	s := startWith(t, victim, Options{StandIn: true, Report: report, Host: host})
+	b := startWith(t, bystander, Options{StandIn: true, Report: report, Host: host})
 	vst := waitStatus(t, victim, "the victim up", func(st Status) bool { return st.Pid != 0 })
 	bst := waitStatus(t, bystander, "the bystander up", func(st Status) bool { return st.Pid != 0 })
 	time.Sleep(1100 * time.Millisecond) // past the pause after the starts
@@ -79,14 +51,16 @@ func TestSupervisorPanicIsolated(t *testing.T) {
 		send(t, victim, "c")
 		waitStatus(t, victim, "continue", func(st Status) bool { return st.Paused == 0 })
 	}
-	out = restore()
 	for _, want := range []string{
-		"supervise: warning: supervisor of " + victim + " crashed, restarting it: injected fault\n",
-		"supervise: warning: supervisor of " + victim + " crashed, restarting it: injected fault in the worker\n",
+		"warning: supervisor of " + victim + " crashed, restarting it: injected fault",
+		"warning: supervisor of " + victim + " crashed, restarting it: injected fault in the worker",
 	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("stderr %q lacks %q", out, want)
+		if !host.has(want) {
+			t.Errorf("the host heard %q, not %q", host, want)
 		}
+	}
+	if report.String() != "" {
+		t.Errorf("the supervisors reported %q", report)
 	}
 	// The restarted supervisor still owns its child: its exit is
 	// noticed and it is restarted, and a command reaches the new one.

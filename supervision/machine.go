@@ -1,30 +1,411 @@
 package supervision
 
-import "syscall"
+import (
+	"syscall"
+	"time"
+)
 
-// machine is the Supervisor's state, kept apart from its side effects so
-// that every control byte's meaning is in one place and can be fuzzed.
-// Its fields are daemontools' flags; runit's term flag rides along.
-type machine struct {
-	pid    int  // the service's pid as announced; 0 when down
-	want   bool // false after 'o': do not restart
-	wantUp bool
-	paused bool // meaningful only while pid != 0
-	exit   bool // 'x' received: leave once the service is down
-	term   bool // runit's "got TERM": 'd' sent TERM to this pid
+// The Supervisor's state machine: every decision daemontools' supervise
+// makes, kept apart from what it does, so that all of it can be read in
+// this file and fuzzed.
+//
+// Run gathers events (a control byte, the child's exit, what came of a
+// start, a timer, the host's request to leave) and hands each to
+// handle, which updates the state and lists the effects to carry out,
+// in order. An effect that produces an event of its own (a start; a
+// look at the control FIFO) has that event's effects carried out
+// before the next one (see the agenda in run.go).
+//
+// The states are the rows of the table below and the events its
+// columns; a cell names the transition. daemontools has four states:
+//
+//	down         no child; one is started only when asked (u, o)
+//	up           ./run runs; its pid is in the status file
+//	forkWait     a fork failed: after the pause, try again
+//	execFailed   ./run could not be executed and no stand-in child
+//	             reports it: after the pause, as if it had died
+//
+// Flags that are not states ride along: want and wantUp (the want
+// byte), paused, exit (x was received), and runit's term.
+type state uint8
+
+const (
+	down state = iota
+	up
+	forkWait
+	execFailed
+	nStates
+)
+
+// eventKind names the columns of the table.
+type eventKind uint8
+
+const (
+	eNew        eventKind = iota // New has set the directory up and found no survivor
+	eAdopted                     // New adopted a survivor: event.pid, with the want byte and flags recorded beside it
+	eBegin                       // Run begins
+	eResumed                     // Run begins again after a crash; event.pid is the child the reaper knows, 0 if none
+	eUp                          // control byte u
+	eDown                        // d
+	eOnce                        // o
+	ePause                       // p
+	eCont                        // c
+	eExit                        // x
+	eSignal                      // h a i t k (daemontools), q 1 2 (runit): event.sig
+	eExited                      // the child has ended
+	eStarted                     // ./run runs as event.pid
+	eExecFailed                  // ./run could not be executed; the supervisor reported it itself
+	eForkFailed                  // no process could be made
+	eTimer                       // the time set by doTimer has come
+	eStop                        // the host asks the Supervisor to leave, as x; event.down: bring the service down first, as d
+	nEvents
+)
+
+// event is one input to the machine. It is small, like effect, for
+// the same reason.
+type event struct {
+	kind   eventKind
+	sig    uint8 // eSignal
+	down   bool  // eStop
+	want   byte  // eAdopted: the want byte
+	paused bool  // eAdopted
+	term   bool  // eAdopted
+	pid    int32 // eAdopted, eResumed, eStarted
 }
 
-// action is what one event asks the Supervisor to do, in this order:
-// signals first when sigFirst, then the status file, then the start.
-type action struct {
-	sigs     [2]syscall.Signal // sent to the pid when up; 0 ends the list
-	sigFirst bool
-	announce bool
-	start    bool
+// effectKind is what the Supervisor does for the machine.
+type effectKind uint8
+
+const (
+	doSignal   effectKind = iota + 1 // send the signal effect.arg to the child, if there is one
+	doStamp                          // the pid has changed: take a new stamp
+	doAnnounce                       // write the status file
+	doStart                          // start ./run; what came of it is the next event handled
+	doPause                          // sleep for the delay effect.arg names, reading and handling nothing meanwhile (the reference's sleep)
+	doTimer                          // deliver eTimer once the delay effect.arg names has passed, after the events already waiting
+	doPoll                           // read one control byte if one is waiting, and handle it
+	doLeave                          // Run returns; the status file has been written for the last time
+)
+
+// effect is one thing to do: its kind, and the signal (doSignal) or
+// the delay (doPause, doTimer). Two bytes, so that the lists of the
+// events being handled cost a Supervisor's goroutine little stack.
+type effect struct {
+	kind effectKind
+	arg  uint8
+}
+
+// delay names the machine's pauses and timers.
+type delay uint8
+
+const (
+	noDelay    delay = iota // at once
+	afterStart              // startPause
+	afterFork               // forkPause
+)
+
+var delays = [...]time.Duration{noDelay: 0, afterStart: startPause, afterFork: forkPause}
+
+func (f effect) duration() time.Duration { return delays[f.arg] }
+
+// effects is the ordered list one event asks for. Its size is fixed so
+// that handling an event allocates nothing; done counts the effects
+// already carried out.
+type effects struct {
+	n, done uint8
+	list    [6]effect
+}
+
+func (fx *effects) add(k effectKind) { fx.put(effect{kind: k}) }
+
+func (fx *effects) put(f effect) {
+	fx.list[fx.n] = f
+	fx.n++
+}
+
+func (fx *effects) signal(sig syscall.Signal) { fx.put(effect{kind: doSignal, arg: uint8(sig)}) }
+
+func (fx *effects) pause(d delay) { fx.put(effect{kind: doPause, arg: uint8(d)}) }
+
+func (fx *effects) timer(d delay) { fx.put(effect{kind: doTimer, arg: uint8(d)}) }
+
+// machine is the Supervisor's state; only handle changes it.
+type machine struct {
+	pid    int // the service's pid as announced; 0 unless up
+	state  state
+	want   bool // false after o: do not restart
+	wantUp bool
+	paused bool // shown only while up
+	exit   bool // x received: leave once the service is down
+	term   bool // runit's "got TERM": d sent TERM to this pid
 }
 
 func newMachine(normallyUp bool) machine {
 	return machine{want: true, wantUp: normallyUp}
+}
+
+// handle applies one event and puts what to do about it in fx.
+func (m *machine) handle(e event, fx *effects) {
+	*fx = effects{}
+	table[m.state][e.kind](m, e, fx)
+}
+
+type transition func(m *machine, e event, fx *effects)
+
+// table is the whole of supervise: the transition for each state and
+// event. The rows without a child differ only in what their timer
+// means.
+var table = [nStates][nEvents]transition{
+	down: {
+		eNew: fresh, eAdopted: adopted, eBegin: begin, eResumed: resumed,
+		eUp: upStart, eDown: downIdle, eOnce: onceStart, ePause: pauseIdle, eCont: contIdle, eExit: exitNow,
+		eSignal: nothing, eExited: nothing,
+		eStarted: started, eExecFailed: cannotExec, eForkFailed: cannotFork, eTimer: nothing,
+		eStop: stopIdle,
+	},
+	up: {
+		eNew: nothing, eAdopted: nothing, eBegin: nothing, eResumed: resumed,
+		eUp: upKeep, eDown: downStop, eOnce: onceKeep, ePause: pauseStop, eCont: contResume, eExit: exitLater,
+		eSignal: passSignal, eExited: reaped,
+		eStarted: nothing, eExecFailed: nothing, eForkFailed: nothing, eTimer: nothing,
+		eStop: stopService,
+	},
+	forkWait: {
+		eNew: nothing, eAdopted: nothing, eBegin: nothing, eResumed: resumed,
+		eUp: upStart, eDown: downIdle, eOnce: onceStart, ePause: pauseIdle, eCont: contIdle, eExit: exitNow,
+		eSignal: nothing, eExited: nothing,
+		eStarted: started, eExecFailed: cannotExec, eForkFailed: cannotFork, eTimer: retry,
+		eStop: stopIdle,
+	},
+	execFailed: {
+		eNew: nothing, eAdopted: nothing, eBegin: nothing, eResumed: resumed,
+		eUp: upStart, eDown: downIdle, eOnce: onceStart, ePause: pauseIdle, eCont: contIdle, eExit: exitNow,
+		eSignal: nothing, eExited: nothing,
+		eStarted: started, eExecFailed: cannotExec, eForkFailed: cannotFork, eTimer: reaped,
+		eStop: stopIdle,
+	},
+}
+
+// The reference pauses this long after every start, whatever happens,
+// so that a service that dies at once costs one fork a second.
+const startPause = time.Second
+
+// After a failed fork the reference waits a minute before trying again.
+const forkPause = 60 * time.Second
+
+func nothing(*machine, event, *effects) {}
+
+// fresh: the reference writes the status file once it is set up.
+func fresh(m *machine, e event, fx *effects) {
+	fx.add(doStamp)
+	fx.add(doAnnounce)
+}
+
+// adopted takes over a service that outlived its supervisor, with the
+// wishes recorded beside it: after `svc -d` it is not restarted when it
+// finally exits, after `svc -o` neither. Its stamp is kept.
+func adopted(m *machine, e event, fx *effects) {
+	m.state, m.pid = up, int(e.pid)
+	m.paused, m.term = e.paused, e.term
+	switch e.want {
+	case 'u':
+		m.want, m.wantUp = true, true
+	case 'd':
+		m.want, m.wantUp = true, false
+	case 0:
+		m.want = false
+	}
+	fx.add(doAnnounce)
+}
+
+// begin starts the service unless it is normally down.
+func begin(m *machine, e event, fx *effects) {
+	if m.want && m.wantUp {
+		fx.add(doStart)
+	}
+}
+
+// resumed brings the machine back in line with what a crash may have
+// cut short: a child started but not yet recorded. One reaped but not
+// yet noticed is still reported as eExited.
+func resumed(m *machine, e event, fx *effects) {
+	if e.pid != 0 && m.pid != int(e.pid) {
+		m.state, m.pid, m.paused, m.term = up, int(e.pid), false, false
+		fx.add(doStamp)
+	}
+	fx.add(doAnnounce)
+}
+
+func upStart(m *machine, e event, fx *effects) {
+	m.want, m.wantUp = true, true
+	fx.add(doAnnounce)
+	fx.add(doStart)
+}
+
+func upKeep(m *machine, e event, fx *effects) {
+	m.want, m.wantUp = true, true
+	fx.add(doAnnounce)
+}
+
+func downIdle(m *machine, e event, fx *effects) {
+	m.want, m.wantUp = true, false
+	fx.add(doAnnounce)
+}
+
+// downStop: TERM, then CONT so that a stopped service sees it; the
+// status is written after the signals.
+func downStop(m *machine, e event, fx *effects) {
+	m.want, m.wantUp = true, false
+	m.paused, m.term = false, true
+	fx.signal(syscall.SIGTERM)
+	fx.signal(syscall.SIGCONT)
+	fx.add(doAnnounce)
+}
+
+func onceStart(m *machine, e event, fx *effects) {
+	m.want = false
+	fx.add(doAnnounce)
+	fx.add(doStart)
+}
+
+func onceKeep(m *machine, e event, fx *effects) {
+	m.want = false
+	fx.add(doAnnounce)
+}
+
+func pauseIdle(m *machine, e event, fx *effects) {
+	m.paused = true
+	fx.add(doAnnounce)
+}
+
+func pauseStop(m *machine, e event, fx *effects) {
+	m.paused = true
+	fx.add(doAnnounce)
+	fx.signal(syscall.SIGSTOP)
+}
+
+func contIdle(m *machine, e event, fx *effects) {
+	m.paused = false
+	fx.add(doAnnounce)
+}
+
+func contResume(m *machine, e event, fx *effects) {
+	m.paused = false
+	fx.add(doAnnounce)
+	fx.signal(syscall.SIGCONT)
+}
+
+// exitNow: x with the service down leaves at once; the reference
+// writes the status file for x and once more as it exits.
+func exitNow(m *machine, e event, fx *effects) {
+	m.exit = true
+	fx.add(doAnnounce)
+	fx.add(doAnnounce)
+	fx.add(doLeave)
+}
+
+// exitLater: x never touches the service; the Supervisor leaves when it
+// ends, and never restarts it.
+func exitLater(m *machine, e event, fx *effects) {
+	m.exit = true
+	fx.add(doAnnounce)
+}
+
+func passSignal(m *machine, e event, fx *effects) {
+	fx.put(effect{kind: doSignal, arg: e.sig})
+}
+
+// reaped: the service has ended (or, after execFailed, is taken to have
+// died at once). After x the Supervisor leaves; otherwise the service
+// is started again if it is wanted up, and one control byte is read
+// without waiting: a service that dies during every pause would
+// otherwise starve the commands.
+func reaped(m *machine, e event, fx *effects) {
+	m.state, m.pid, m.term = down, 0, false
+	fx.add(doStamp)
+	fx.add(doAnnounce)
+	if m.exit {
+		fx.add(doAnnounce)
+		fx.add(doLeave)
+		return
+	}
+	if m.want && m.wantUp {
+		fx.add(doStart)
+	}
+	fx.add(doPoll)
+}
+
+// started: the pause that follows every start is not interrupted by
+// anything; what happens meanwhile waits.
+func started(m *machine, e event, fx *effects) {
+	m.state, m.pid, m.paused, m.term = up, int(e.pid), false, false
+	fx.add(doStamp)
+	fx.add(doAnnounce)
+	fx.pause(afterStart)
+}
+
+// cannotExec: without a stand-in child the failure is announced as
+// down, and after the pause treated as the death of a child.
+func cannotExec(m *machine, e event, fx *effects) {
+	m.state, m.pid, m.paused, m.term = execFailed, 0, false, false
+	fx.add(doStamp)
+	fx.add(doAnnounce)
+	fx.pause(afterStart)
+	fx.timer(noDelay)
+}
+
+// cannotFork: Debian's supervise tries again after the minute (the
+// upstream one waits for svc -u).
+func cannotFork(m *machine, e event, fx *effects) {
+	m.state = forkWait
+	fx.pause(afterFork)
+	fx.timer(noDelay)
+}
+
+func retry(m *machine, e event, fx *effects) {
+	m.state = down
+	if m.want && m.wantUp && !m.exit {
+		fx.add(doStart)
+	}
+}
+
+// stopIdle and stopService are the host's request: as d (when asked),
+// then x.
+func stopIdle(m *machine, e event, fx *effects) {
+	if e.down {
+		downIdle(m, e, fx)
+	}
+	exitNow(m, e, fx)
+}
+
+func stopService(m *machine, e event, fx *effects) {
+	if e.down {
+		downStop(m, e, fx)
+	}
+	exitLater(m, e, fx)
+}
+
+// controlEvent maps a control byte to its event. Bytes it does not know
+// change nothing, as in the reference.
+func controlEvent(c byte) (event, bool) {
+	switch c {
+	case 'u':
+		return event{kind: eUp}, true
+	case 'd':
+		return event{kind: eDown}, true
+	case 'o':
+		return event{kind: eOnce}, true
+	case 'p':
+		return event{kind: ePause}, true
+	case 'c':
+		return event{kind: eCont}, true
+	case 'x':
+		return event{kind: eExit}, true
+	}
+	if sig := signalFor(c); sig != 0 {
+		return event{kind: eSignal, sig: uint8(sig)}, true
+	}
+	return event{}, false
 }
 
 // signalFor maps the bytes that only signal the service: daemontools'
@@ -51,77 +432,11 @@ func signalFor(c byte) syscall.Signal {
 	return 0
 }
 
-// command applies one control byte. Bytes it does not know change
-// nothing, as in the reference.
-func (m *machine) command(c byte) action {
-	var a action
-	up := m.pid != 0
-	switch c {
-	case 'd':
-		m.want, m.wantUp = true, false
-		if up {
-			a.sigs = [2]syscall.Signal{syscall.SIGTERM, syscall.SIGCONT}
-			a.sigFirst = true
-			m.paused = false
-			m.term = true
-		}
-		a.announce = true
-	case 'u':
-		m.want, m.wantUp = true, true
-		a.announce = true
-		a.start = !up
-	case 'o':
-		m.want = false
-		a.announce = true
-		a.start = !up
-	case 'p':
-		m.paused = true
-		a.announce = true
-		if up {
-			a.sigs[0] = syscall.SIGSTOP
-		}
-	case 'c':
-		m.paused = false
-		a.announce = true
-		if up {
-			a.sigs[0] = syscall.SIGCONT
-		}
-	case 'x':
-		m.exit = true
-		a.announce = true
-	default:
-		if sig := signalFor(c); sig != 0 && up {
-			a.sigs[0] = sig
-		}
-	}
-	return a
-}
-
-// started records a new incarnation of ./run.
-func (m *machine) started(pid int) {
-	m.pid = pid
-	m.paused = false
-	m.term = false
-}
-
-// reaped records the exit of the service and reports whether to start
-// it again; the caller announces the change first and leaves instead
-// when m.exit is set.
-func (m *machine) reaped() (restart bool) {
-	m.pid = 0
-	m.term = false
-	return !m.exit && m.want && m.wantUp
-}
-
-// done reports whether the Supervisor should leave: after 'x', once the
-// service is down.
-func (m *machine) done() bool { return m.exit && m.pid == 0 }
-
-// status is the status file's content for stamp.
+// status fills in the status file's content, all but the stamp.
 func (m *machine) status(st *Status) {
 	st.Pid = uint32(m.pid)
 	st.Paused, st.Want, st.Term, st.State = 0, 0, 0, StateDown
-	if m.pid != 0 {
+	if m.state == up {
 		st.State = StateRun
 		if m.paused {
 			st.Paused = 1

@@ -11,8 +11,8 @@ import (
 // running any test. Every test binary that runs such Supervisors needs
 // this.
 func TestMain(m *testing.M) {
-	if line, ok := Report(); ok {
-		os.Stderr.WriteString(line)
+	if msg, err, ok := StandInReport(); ok {
+		os.Stderr.WriteString("supervise: fatal: " + msg + ": " + err.Error() + "\n")
 		os.Exit(111)
 	}
 	os.Exit(m.Run())

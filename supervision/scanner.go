@@ -10,7 +10,6 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/daemontools-go/daemontools/applets/diag"
 	"golang.org/x/sys/unix"
 )
 
@@ -28,6 +27,10 @@ const watchSettle = 20 * time.Millisecond
 // finished its first start and pause, and what remains is what a parked
 // supervisor costs.
 const tidyDelay = 3 * time.Second
+
+// logNameMax is the longest entry name for which the reference looks
+// for NAME/log: a longer entry never has a logger.
+const logNameMax = 255
 
 // devIno identifies a service directory, as the reference's svscan does:
 // by what stat(2) says, so two names for one directory are one service.
@@ -64,6 +67,12 @@ type Scanner struct {
 	// Timeout is how long the shutdown on SIGTERM or SIGINT waits for
 	// services and loggers to end before it kills what is left.
 	Timeout time.Duration
+	// Report hears svscan's own failures (a directory it cannot read,
+	// an entry it cannot stat); Supervise hears those of the
+	// supervisors it runs, which the reference's supervise processes
+	// would print. A crash of one of those supervisors is svscan's to
+	// report. Nil is silent.
+	Report, Supervise Reporter
 }
 
 // DefaultTimeout is the shutdown's default Timeout.
@@ -166,7 +175,7 @@ func (sc *Scanner) Scan(fromWatch bool) (launched int) {
 	// no garbage, and its memory stays where it settled.
 	fd, err := openDot()
 	if err != nil {
-		diag.Warn("svscan", "unable to read directory", err)
+		sc.report().Warn("unable to read directory", err)
 		return 0
 	}
 	defer unix.Close(fd)
@@ -181,7 +190,7 @@ func (sc *Scanner) Scan(fromWatch bool) (launched int) {
 		if err != nil {
 			// As the reference: the entries read so far are started,
 			// and nothing is forgotten on a partial read.
-			diag.Warn("svscan", "unable to read directory", err)
+			sc.report().Warn("unable to read directory", err)
 			return launched
 		}
 		if n <= 0 {
@@ -254,7 +263,7 @@ func (sc *Scanner) start(cname []byte, fromWatch bool) (launched int) {
 	}
 	var st unix.Stat_t
 	if err := statz(cname, &st); err != nil {
-		diag.Warn("svscan", "unable to stat "+string(cname[:len(cname)-1]), err)
+		sc.report().Warn("unable to stat "+string(cname[:len(cname)-1]), err)
 		return 0
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFDIR {
@@ -276,12 +285,12 @@ func (sc *Scanner) start(cname []byte, fromWatch bool) (launched int) {
 			}
 		}
 		e = &entry{name: name}
-		if len(name) <= 255 {
+		if len(name) <= logNameMax {
 			err := unix.Stat(name+"/log", &st)
 			if err == nil {
 				e.hasLog = true
 			} else if err != unix.ENOENT {
-				diag.Warn("svscan", "unable to stat "+name+"/log", err)
+				sc.report().Warn("unable to stat "+name+"/log", err)
 				return 0
 			}
 		}
@@ -291,7 +300,7 @@ func (sc *Scanner) start(cname []byte, fromWatch bool) (launched int) {
 			if p, ok := survivingPipe(name); ok {
 				e.pipe = p
 			} else if err := unix.Pipe2(e.pipe[:], unix.O_CLOEXEC); err != nil {
-				diag.Warn("svscan", "unable to create pipe for "+name, err)
+				sc.report().Warn("unable to create pipe for "+name, err)
 				return 0
 			}
 		}
@@ -303,13 +312,13 @@ func (sc *Scanner) start(cname []byte, fromWatch bool) (launched int) {
 		if e.hasLog {
 			stdio[1] = e.pipe[1]
 		}
-		e.main = launch(name, Options{Stdio: stdio[:], StandIn: true, InScanner: true})
+		e.main = sc.launch(name, Options{Stdio: stdio[:], StandIn: true})
 		launched++
 	}
 	if e.hasLog && e.log == nil {
 		stdio := sc.stdio
 		stdio[0] = e.pipe[0]
-		e.log = launch(name+"/log", Options{Stdio: stdio[:], Display: "log", StandIn: true, InScanner: true})
+		e.log = sc.launch(name+"/log", Options{Stdio: stdio[:], Display: "log", StandIn: true})
 		launched++
 	}
 	return launched
@@ -318,20 +327,23 @@ func (sc *Scanner) start(cname []byte, fromWatch bool) (launched int) {
 // launch starts a Supervisor as the reference's svscan starts a
 // supervise process. A supervise that cannot start prints its fatal
 // message and exits; the next scan tries again. So does ours.
-func launch(dir string, opt Options) *Supervisor {
+func (sc *Scanner) launch(dir string, opt Options) *Supervisor {
+	opt.Report, opt.Host = sc.Supervise, sc.report()
 	s, err := New(dir, opt)
 	if err != nil {
 		var e *Error
 		if errors.As(err, &e) {
-			diag.Fatal("supervise", 111, e.Msg, e.Err)
+			orQuiet(sc.Supervise).Fatal(e.Msg, e.Err)
 		} else {
-			diag.Fatal("supervise", 111, "unable to supervise "+dir, err)
+			orQuiet(sc.Supervise).Fatal("unable to supervise "+dir, err)
 		}
 		return nil
 	}
 	go s.Run()
 	return s
 }
+
+func (sc *Scanner) report() Reporter { return orQuiet(sc.Report) }
 
 // startWatch asks inotify for the directory's new entries. Where
 // inotify is missing or refuses (some network and FUSE file systems),

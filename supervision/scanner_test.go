@@ -36,10 +36,11 @@ func TestScanOfRunningTreeAllocatesNothing(t *testing.T) {
 		var dirs []string
 		var sups []*Supervisor
 		for _, e := range sc.entries {
-			for _, s := range []*Supervisor{e.main, e.log} {
-				if s != nil {
-					dirs, sups = append(dirs, s.path), append(sups, s)
-				}
+			if e.main != nil {
+				dirs, sups = append(dirs, e.name), append(sups, e.main)
+			}
+			if e.log != nil {
+				dirs, sups = append(dirs, e.name+"/log"), append(sups, e.log)
 			}
 		}
 		stopAll(t, dirs, sups)

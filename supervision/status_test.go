@@ -3,7 +3,6 @@ package supervision
 import (
 	"bytes"
 	"testing"
-	"time"
 
 	"github.com/daemontools-go/daemontools/timefmt"
 )
@@ -33,33 +32,6 @@ func TestStatusRoundTrip(t *testing.T) {
 	}
 }
 
-func TestAppendState(t *testing.T) {
-	now := time.Unix(1700000100, 0)
-	stamp := timefmt.TAI64N{Sec: timefmt.Epoch + 1700000000}
-	cases := []struct {
-		st         Status
-		normallyUp bool
-		want       string
-	}{
-		{Status{Stamp: stamp, Pid: 42, Want: 'u'}, true, "up (pid 42) 100 seconds"},
-		{Status{Stamp: stamp, Pid: 42, Want: 'u', Paused: 1}, false, "up (pid 42) 100 seconds, normally down, paused"},
-		{Status{Stamp: stamp, Pid: 42, Want: 'd', Paused: 7}, false, "up (pid 42) 100 seconds, normally down, paused, want down"},
-		{Status{Stamp: stamp, Want: 'u', Paused: 1}, true, "down 100 seconds, normally up, want up"},
-		{Status{Stamp: stamp, Want: 'd'}, true, "down 100 seconds, normally up"},
-		{Status{Stamp: stamp, Want: 0}, false, "down 100 seconds"},
-		{Status{Stamp: timefmt.TAI64N{Sec: timefmt.Epoch + 1700000099}, Pid: 1}, true, "up (pid 1) 1 seconds"},
-		// A stamp in the future counts as now.
-		{Status{Stamp: timefmt.TAI64N{Sec: timefmt.Epoch + 1800000000}, Pid: 4294967295}, true, "up (pid 4294967295) 0 seconds"},
-		// A stamp of 0 goes through a double, as in the reference.
-		{Status{}, false, "down 4611686020127387648 seconds"},
-	}
-	for _, c := range cases {
-		if got := string(AppendState(nil, c.st, c.normallyUp, now)); got != c.want {
-			t.Errorf("%+v normallyUp=%v: %q, want %q", c.st, c.normallyUp, got, c.want)
-		}
-	}
-}
-
 func FuzzDecodeStatus(f *testing.F) {
 	st := Status{Stamp: timefmt.Now(), Pid: 1234, Want: 'u', State: StateRun}
 	b := st.Encode()
@@ -68,7 +40,6 @@ func FuzzDecodeStatus(f *testing.F) {
 	f.Add(b[:5])
 	f.Add([]byte{})
 	f.Add(append(b[:], 9, 9, 9))
-	now := time.Now()
 	f.Fuzz(func(t *testing.T, in []byte) {
 		st, err := DecodeStatus(in)
 		if len(in) < DaemontoolsStatusSize {
@@ -91,10 +62,6 @@ func FuzzDecodeStatus(f *testing.F) {
 		}
 		if !bytes.Equal(enc[:n], in[:n]) {
 			t.Fatalf("re-encoded % x, input % x", enc[:n], in[:n])
-		}
-		line := string(AppendState(nil, st, true, now))
-		if (st.Pid != 0) != bytes.HasPrefix([]byte(line), []byte("up (pid ")) {
-			t.Fatalf("pid %d printed as %q", st.Pid, line)
 		}
 	})
 }

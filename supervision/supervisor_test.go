@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -49,11 +50,54 @@ var devNull = func() int {
 	return fd
 }()
 
+// recorder is a Reporter that keeps what it hears, as lines in
+// daemontools' format without the program's name.
+type recorder struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (r *recorder) add(kind, msg string, err error) {
+	if err != nil {
+		msg += ": " + err.Error()
+	}
+	r.mu.Lock()
+	r.lines = append(r.lines, kind+": "+msg)
+	r.mu.Unlock()
+}
+
+func (r *recorder) Warn(msg string, err error)  { r.add("warning", msg, err) }
+func (r *recorder) Fatal(msg string, err error) { r.add("fatal", msg, err) }
+
+func (r *recorder) has(line string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, l := range r.lines {
+		if l == line {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *recorder) String() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return strings.Join(r.lines, "\n")
+}
+
 // start runs a Supervisor on dir and, at cleanup, brings it down and
 // waits for it to leave.
 func start(t testing.TB, dir string) *Supervisor {
 	t.Helper()
-	s, err := New(dir, Options{Stdio: []int{devNull, devNull, devNull}, StandIn: true})
+	return startWith(t, dir, Options{StandIn: true})
+}
+
+// startWith is start with options; the child's stdio is /dev/null.
+func startWith(t testing.TB, dir string, opt Options) *Supervisor {
+	t.Helper()
+	opt.Stdio = []int{devNull, devNull, devNull}
+	s, err := New(dir, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -301,11 +345,15 @@ func TestSupervisorRunMissingNoStandIn(t *testing.T) {
 	selfExe = "/nonexistent/exe"
 	defer func() { selfExe = old }()
 	dir := service(t, "", false)
-	s := start(t, dir)
+	rec := &recorder{}
+	s := startWith(t, dir, Options{Report: rec})
 	first := status(t, dir).Stamp
 	st := waitStatus(t, dir, "a retry", func(st Status) bool { return st.Stamp != first })
 	if st.Pid != 0 || st.Want != 'u' {
 		t.Errorf("status %+v", st)
+	}
+	if want := "fatal: unable to start " + dir + "/run: " + syscall.ENOENT.Error(); !rec.has(want) {
+		t.Errorf("reported %q, want %q", rec, want)
 	}
 	send(t, dir, "dx")
 	<-s.Done()

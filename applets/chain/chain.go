@@ -7,7 +7,7 @@ package chain
 
 import (
 	"github.com/daemontools-go/daemontools/applets"
-	"github.com/daemontools-go/daemontools/applets/diag"
+	"github.com/daemontools-go/daemontools/applets/internal/diag"
 	"github.com/daemontools-go/daemontools/privs"
 )
 

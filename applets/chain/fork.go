@@ -3,7 +3,7 @@ package chain
 import (
 	"syscall"
 
-	"github.com/daemontools-go/daemontools/applets/diag"
+	"github.com/daemontools-go/daemontools/applets/internal/diag"
 	"github.com/daemontools-go/daemontools/privs"
 )
 

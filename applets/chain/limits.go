@@ -1,8 +1,8 @@
 package chain
 
 import (
-	"github.com/daemontools-go/daemontools/applets/diag"
 	"github.com/daemontools-go/daemontools/applets/getopt"
+	"github.com/daemontools-go/daemontools/applets/internal/diag"
 	"github.com/daemontools-go/daemontools/privs"
 )
 

@@ -13,7 +13,7 @@ package getopt
 import (
 	"path/filepath"
 
-	"github.com/daemontools-go/daemontools/applets/diag"
+	"github.com/daemontools-go/daemontools/applets/internal/diag"
 )
 
 // Error is what Next returns for a bad option.

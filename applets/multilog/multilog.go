@@ -9,7 +9,7 @@ import (
 	"syscall"
 
 	"github.com/daemontools-go/daemontools/applets"
-	"github.com/daemontools-go/daemontools/applets/diag"
+	"github.com/daemontools-go/daemontools/applets/internal/diag"
 	"github.com/daemontools-go/daemontools/logging"
 )
 

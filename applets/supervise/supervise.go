@@ -6,7 +6,7 @@ import (
 	"errors"
 
 	"github.com/daemontools-go/daemontools/applets"
-	"github.com/daemontools-go/daemontools/applets/diag"
+	"github.com/daemontools-go/daemontools/applets/internal/diag"
 	"github.com/daemontools-go/daemontools/supervision"
 	"golang.org/x/sys/unix"
 )
@@ -18,10 +18,9 @@ func init() {
 // Main is `supervise dir`.
 func Main(argv []string) int {
 	if len(argv) == 1 {
-		if line, ok := supervision.Report(); ok {
+		if msg, err, ok := supervision.StandInReport(); ok {
 			// A stand-in for a ./run that could not be executed.
-			diag.Write(line)
-			return 111
+			return diag.Fatal("supervise", 111, msg, err)
 		}
 	}
 	if len(argv) != 2 {
@@ -31,7 +30,7 @@ func Main(argv []string) int {
 	// the reference's children see only fds 0-2.
 	unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
 	supervision.TuneGC()
-	s, err := supervision.New(argv[1], supervision.Options{Name: "supervise", StandIn: true})
+	s, err := supervision.New(argv[1], supervision.Options{Report: diag.Voice("supervise"), StandIn: true})
 	if err != nil {
 		var e *supervision.Error
 		if errors.As(err, &e) {

@@ -6,13 +6,11 @@ package svctl
 import (
 	"bytes"
 	"errors"
-	"os"
 	"syscall"
-	"time"
 
 	"github.com/daemontools-go/daemontools/applets"
-	"github.com/daemontools-go/daemontools/applets/diag"
 	"github.com/daemontools-go/daemontools/applets/getopt"
+	"github.com/daemontools-go/daemontools/applets/internal/diag"
 	"github.com/daemontools-go/daemontools/supervision"
 )
 
@@ -55,23 +53,30 @@ func Svc(argv []string) int {
 	for _, dir := range dirs {
 		if err := syscall.Chdir(dir); err != nil {
 			diag.Warn("svc", "unable to chdir to "+dir, err)
-		} else if err := supervision.Control(cmds); err != nil {
-			var ce *supervision.ControlError
-			errors.As(err, &ce)
-			switch {
-			case !ce.Open:
-				diag.Warn("svc", "error writing commands to "+dir, ce.Err)
-			case ce.Err == supervision.ErrNotRunning:
-				diag.Warn("svc", "unable to control "+dir+": supervise not running", nil)
-			default:
-				diag.Warn("svc", "unable to control "+dir, ce.Err)
-			}
+		} else if err := supervision.Control(".", cmds); err != nil {
+			controlFailed(dir, err)
 		}
 		if err := syscall.Fchdir(orig); err != nil {
 			return diag.Fatal("svc", 111, "unable to set directory", err)
 		}
 	}
 	return 0
+}
+
+// controlFailed reports a failed supervision.Control as the reference
+// words it.
+func controlFailed(dir string, err error) {
+	var ce *supervision.ControlError
+	switch {
+	case !errors.As(err, &ce):
+		diag.Warn("svc", "unable to control "+dir, err)
+	case !ce.Open:
+		diag.Warn("svc", "error writing commands to "+dir, ce.Err)
+	case ce.Err == supervision.ErrNotRunning:
+		diag.Warn("svc", "unable to control "+dir+": supervise not running", nil)
+	default:
+		diag.Warn("svc", "unable to control "+dir, ce.Err)
+	}
 }
 
 // openCwd opens "." the way the reference's open_read does, so that
@@ -98,46 +103,4 @@ func Svok(argv []string) int {
 	default:
 		return diag.Fatal("svok", 111, "unable to open "+dir+"/supervise/ok", err)
 	}
-}
-
-// Svstat is `svstat dir...`: one line per directory on stdout, exit 0.
-func Svstat(argv []string) int {
-	orig, err := openCwd()
-	if err != nil {
-		return diag.Fatal("svstat", 111, "unable to open current directory", err)
-	}
-	var out []byte
-	var sr supervision.Stater
-	for _, dir := range argv[1:] {
-		out = append(out, dir...)
-		out = append(out, ": "...)
-		if err := syscall.Chdir(dir); err != nil {
-			out = append(out, "unable to chdir: "...)
-			out = append(out, diag.Text(err)...)
-		} else {
-			out = sr.AppendStat(out, time.Now())
-		}
-		out = append(out, '\n')
-		if err := syscall.Fchdir(orig); err != nil {
-			flush(out)
-			return diag.Fatal("svstat", 111, "unable to set directory", err)
-		}
-		if len(out) >= 4096 {
-			out = flush(out)
-		}
-	}
-	flush(out)
-	return 0
-}
-
-// flush writes out to stdout, ignoring errors as the reference does.
-func flush(out []byte) []byte {
-	for len(out) > 0 {
-		n, err := os.Stdout.Write(out)
-		if err != nil || n <= 0 {
-			break
-		}
-		out = out[n:]
-	}
-	return out[:0]
 }

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/daemontools-go/daemontools/applets"
-	"github.com/daemontools-go/daemontools/applets/diag"
+	"github.com/daemontools-go/daemontools/applets/internal/diag"
 	"github.com/daemontools-go/daemontools/supervision"
 	"golang.org/x/sys/unix"
 )
@@ -31,6 +31,7 @@ func Main(argv []string) int {
 	// services: the reference's see only 0-2 (and the log pipe).
 	unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
 	sc := supervision.NewScanner()
+	sc.Report, sc.Supervise = diag.Voice("svscan"), diag.Voice("supervise")
 	if v, ok := syscall.Getenv(TimeoutEnv); ok {
 		if d, ok := parseTimeout(v); ok {
 			sc.Timeout = d
@@ -113,7 +114,8 @@ func bootMain(argv []string) int {
 	for _, pattern := range []string{dir + "/*", dir + "/*/log"} {
 		matches, _ := filepath.Glob(pattern)
 		for _, m := range matches {
-			control(m, "dx")
+			// As its svc -dx does; failures go to /dev/null.
+			supervision.Control(m, []byte("dx"))
 		}
 	}
 	env := []string{"PATH=" + bootPath}
@@ -131,17 +133,6 @@ func bootMain(argv []string) int {
 	unix.Close(p[1])
 	syscall.Exec(program("svscan"), []string{"svscan", dir}, env)
 	return 111
-}
-
-// control writes cmds to dir/supervise/control, as svc does, ignoring
-// failures as svscanboot (whose stderr is /dev/null) does.
-func control(dir, cmds string) {
-	fd, err := unix.Open(dir+"/supervise/control", unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return
-	}
-	unix.Write(fd, []byte(cmds))
-	unix.Close(fd)
 }
 
 // program finds name in the boot PATH, as the reference's script does;

@@ -48,3 +48,15 @@ func Usage(prog string, code int, text string) int {
 	Write(prog + ": usage: " + text + "\n")
 	return code
 }
+
+// Voice speaks as one program: it is the Reporter the applets hand to
+// the engines (supervision.Reporter; logging.Options takes its
+// methods), so that what an engine reports is printed exactly as the
+// program it stands for prints it.
+type Voice string
+
+// Warn prints "PROG: warning: MSG[: ERR]".
+func (v Voice) Warn(msg string, err error) { Warn(string(v), msg, err) }
+
+// Fatal prints "PROG: fatal: MSG[: ERR]"; the caller decides what ends.
+func (v Voice) Fatal(msg string, err error) { Write(line(string(v), ": fatal: ", msg, err)) }

@@ -1,0 +1,109 @@
+package supervision
+
+import (
+	"errors"
+	"sync"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// announce writes the status file: status.new, then rename, as the
+// reference does; failures are warnings. The work runs off the
+// supervisor's goroutine (see offload).
+func (s *Supervisor) announce() { offload(s.writeStatus) }
+
+// offload runs fn on the process's worker goroutine and waits for it.
+// A goroutine's stack keeps the largest size it ever needed (the runtime
+// halves it only while less than a quarter is in use, and a parked
+// supervisor always uses more than a quarter of 2 KiB), so every deep
+// call chain (system call wrappers, status writes, messages) made on a
+// supervisor's own goroutine would leave it parked on 4 or 8 KiB for
+// good. Offloaded, the supervisors stay at the 2 KiB a goroutine starts
+// with; hundreds of them live in svscan. One long-lived worker, rather
+// than a goroutine per call, leaves no dead goroutines' stacks behind.
+// If the worker is stuck (a service directory on a hung file system),
+// the call gets a goroutine of its own after a short wait, so that one
+// service cannot hold up the others.
+func offload(fn func()) {
+	workerOnce.Do(func() {
+		work = make(chan func())
+		go func() {
+			for f := range work {
+				f()
+			}
+		}()
+	})
+	done := make(chan struct{})
+	var crash any
+	// A panic in fn is handed back to the caller, whose goroutine
+	// recovers it: the worker serves every service and must live on.
+	job := func() {
+		defer func() {
+			crash = recover()
+			close(done)
+		}()
+		fn()
+	}
+	select {
+	case work <- job:
+	default:
+		waitForWorker(job)
+	}
+	<-done
+	if crash != nil {
+		panic(crash)
+	}
+}
+
+// waitForWorker hands job to the busy worker, or to a goroutine of its
+// own once workerPatience has passed. It is offload's slow path, in a
+// frame of its own: the timer's call chain is deep, and offload's
+// usual path is on the deepest chain of every Supervisor's goroutine.
+//
+//go:noinline
+func waitForWorker(job func()) {
+	t := time.NewTimer(workerPatience)
+	select {
+	case work <- job:
+		t.Stop()
+	case <-t.C:
+		go job()
+	}
+}
+
+// workerPatience is how long offload waits for a busy worker.
+const workerPatience = 200 * time.Millisecond
+
+var (
+	workerOnce sync.Once
+	work       chan func()
+)
+
+// errPartialWrite is what daemontools reports when write(2) succeeded
+// but wrote fewer bytes than asked.
+var errPartialWrite = errors.New("partial write")
+
+func (s *Supervisor) writeStatus() {
+	st := Status{Stamp: s.stamp}
+	s.m.status(&st)
+	b := st.Encode()
+	fd, err := unix.Openat(int(s.dirfd), "supervise/status.new", unix.O_WRONLY|unix.O_NONBLOCK|unix.O_TRUNC|unix.O_CREAT|unix.O_CLOEXEC, 0o644)
+	if err != nil {
+		s.report.Warn("unable to open "+s.dir+"/supervise/status.new", err)
+		return
+	}
+	n, err := unix.Write(fd, b[:])
+	unix.Close(fd)
+	if err != nil {
+		s.report.Warn("unable to write "+s.dir+"/supervise/status.new", err)
+		return
+	}
+	if n < len(b) {
+		s.report.Warn("unable to write "+s.dir+"/supervise/status.new", errPartialWrite)
+		return
+	}
+	if err := unix.Renameat(int(s.dirfd), "supervise/status.new", int(s.dirfd), "supervise/status"); err != nil {
+		s.report.Warn("unable to rename "+s.dir+"/supervise/status.new to status", err)
+	}
+}

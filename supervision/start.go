@@ -1,0 +1,77 @@
+package supervision
+
+import (
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+var runArgv = []string{"./run"}
+
+// fork starts ./run and returns what came of it, as the event the
+// machine handles next.
+func (s *Supervisor) fork() event {
+	stdio := []uintptr{uintptr(s.stdio[0]), uintptr(s.stdio[1]), uintptr(s.stdio[2])}
+	attr := syscall.ProcAttr{Dir: s.childDir, Env: s.env, Files: stdio}
+	msg := ""
+	s.mu.Lock()
+	pid, err := procReaper.forkExec(s, "./run", runArgv, &attr)
+	if err != nil && err != syscall.EAGAIN {
+		// The reference's child prints this and exits 111, and
+		// supervise treats that as a run that died: it is announced up
+		// with the child's pid, then reaped and restarted after the
+		// pause. Go reports a failed exec without a child, so a child
+		// that only reports the failure stands in for it.
+		msg = "unable to start " + s.dir + "/run"
+		if s.standIn {
+			if p, err2 := startStandIn(s, msg, err, stdio); err2 == nil {
+				pid, err = p, nil
+			}
+		}
+	}
+	if err == nil {
+		s.live = pid
+		s.exited = false
+	}
+	s.mu.Unlock()
+	switch {
+	case err == nil:
+		return event{kind: eStarted, pid: int32(pid)}
+	case err == syscall.EAGAIN:
+		s.report.Warn("unable to fork for "+s.dir+", sleeping 60 seconds", err)
+		return event{kind: eForkFailed}
+	default:
+		// No stand-in (not asked for, or no /proc): the report comes
+		// from here.
+		s.report.Fatal(msg, err)
+		return event{kind: eExecFailed}
+	}
+}
+
+// StandInEnv names the variable that makes the supervise applet, run
+// with no argument, report a failure and exit 111: the stand-in for a
+// child whose exec of ./run failed. Its value is the errno in decimal,
+// a space, and the message.
+const StandInEnv = "DAEMONTOOLS_SUPERVISE_REPORT"
+
+var selfExe = "/proc/self/exe"
+
+func startStandIn(owner childOwner, msg string, err error, stdio []uintptr) (int, error) {
+	errno, _ := err.(syscall.Errno)
+	value := StandInEnv + "=" + strconv.Itoa(int(errno)) + " " + msg
+	attr := syscall.ProcAttr{Dir: "/", Env: []string{value}, Files: stdio}
+	return procReaper.forkExec(owner, selfExe, []string{"supervise"}, &attr)
+}
+
+// StandInReport is the stand-in child's side: when the environment
+// carries a report it returns it, and the applet reports it as fatal
+// and exits 111.
+func StandInReport() (msg string, err error, ok bool) {
+	v, ok := syscall.Getenv(StandInEnv)
+	if !ok {
+		return "", nil, false
+	}
+	num, msg, _ := strings.Cut(v, " ")
+	n, _ := strconv.Atoi(num)
+	return msg, syscall.Errno(n), true
+}
