@@ -2,11 +2,9 @@ package apptest
 
 import (
 	"bytes"
-	"errors"
 	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -20,15 +18,6 @@ type Result struct {
 
 func (r Result) String() string {
 	return "exit " + strconv.Itoa(r.Code) + "\n--- stdout\n" + r.Stdout + "--- stderr\n" + r.Stderr
-}
-
-// ExitCode is the status as a shell reports it: the exit code, or 128
-// plus the signal number for a process killed by a signal.
-func ExitCode(ee *exec.ExitError) int {
-	if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		return 128 + int(ws.Signal())
-	}
-	return ee.ExitCode()
 }
 
 // RunScript runs script with /bin/sh in a fresh temporary directory,
@@ -51,12 +40,7 @@ func RunScript(t testing.TB, pathDirs []string, script string) Result {
 		Stdout: strings.ReplaceAll(out.String(), work, "$WORK"),
 		Stderr: strings.ReplaceAll(errb.String(), work, "$WORK"),
 	}
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee):
-		r.Code = ExitCode(ee)
-	default:
+	if r.Code = ExitCode(err); r.Code < 0 {
 		t.Fatalf("running script: %v", err)
 	}
 	return r
