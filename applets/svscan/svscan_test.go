@@ -159,11 +159,38 @@ func TestExitedSupervisorRestartsOnNextScan(t *testing.T) {
 	})
 }
 
+// dangling puts a dangling link in the tree sd, which every scan warns
+// about: rescan counts the warnings.
+func dangling(t *testing.T, sd string) {
+	t.Helper()
+	if err := os.Symlink(filepath.Join(sd, "missing"), filepath.Join(sd, "dangling")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// rescan sends svscan p SIGALRM and returns once a scan that began after
+// the call has run to its end. Its tree holds a dangling link (see
+// dangling): a scan is over when the next one has warned, and one scan
+// may be under way when the call begins, so three warnings more than
+// before make sure. It waits for the first scan before any signal:
+// until then the signal would kill svscan.
+func rescan(t *testing.T, p *apptest.Proc) {
+	t.Helper()
+	warnings := func() int { return strings.Count(p.Stderr.String(), "unable to stat dangling") }
+	apptest.Poll(t, wait, "the first scan", func() bool { return warnings() > 0 })
+	n := warnings()
+	for i := 1; i <= 3; i++ {
+		p.Signal(syscall.SIGALRM)
+		apptest.Poll(t, wait, "a scan after SIGALRM", func() bool { return warnings() >= n+i })
+	}
+}
+
 func TestRemovedService(t *testing.T) {
 	sd := t.TempDir()
 	dir := filepath.Join(sd, "s")
 	svc(t, dir, "exec sleep 1000")
 	svc(t, filepath.Join(dir, "log"), "exec cat >/dev/null")
+	dangling(t, sd)
 	p := scan(t, ours(t), sd)
 	apptest.Poll(t, wait, "s up", func() bool { return apptest.Alive(pid(dir)) && apptest.Alive(pid(filepath.Join(dir, "log"))) })
 	// The usual way to remove a service.
@@ -171,7 +198,7 @@ func TestRemovedService(t *testing.T) {
 	if err := os.Rename(dir, hidden); err != nil {
 		t.Fatal(err)
 	}
-	p.Signal(syscall.SIGALRM)
+	rescan(t, p)
 	// The supervisors go on under the new name until told to leave.
 	if out := run(t, "svstat", hidden); !strings.Contains(out, ": up (pid ") {
 		t.Fatalf("svstat after the rename: %q", out)
@@ -180,8 +207,8 @@ func TestRemovedService(t *testing.T) {
 	apptest.Poll(t, wait, "both supervisors to leave", func() bool {
 		return strings.Count(run(t, "svstat", hidden, filepath.Join(hidden, "log")), "supervise not running") == 2
 	})
-	p.Signal(syscall.SIGALRM)
-	time.Sleep(100 * time.Millisecond)
+	// A scan starts its supervisors before it ends: none was started.
+	rescan(t, p)
 	if out := run(t, "svstat", hidden); !strings.Contains(out, "supervise not running") {
 		t.Fatalf("a removed service was restarted: %q", out)
 	}
@@ -191,8 +218,11 @@ func TestInstantPickup(t *testing.T) {
 	root := t.TempDir()
 	sd := filepath.Join(root, "service")
 	os.Mkdir(sd, 0o755)
-	scan(t, ours(t), sd)
-	time.Sleep(200 * time.Millisecond) // past the first scan
+	dangling(t, sd)
+	p := scan(t, ours(t), sd)
+	// Past the first scan, and the periodic one 5 s away: the watch is
+	// the only way to foo.
+	rescan(t, p)
 	svc(t, filepath.Join(root, "foo"), "exec sleep 1000")
 	if err := os.Symlink(filepath.Join(root, "foo"), filepath.Join(sd, "foo")); err != nil {
 		t.Fatal(err)
