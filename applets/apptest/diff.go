@@ -21,16 +21,16 @@ func (r Result) String() string {
 }
 
 // RunScript runs script with /bin/sh in a fresh temporary directory,
-// with the given PATH directories in front of the system ones and
-// $WORK set to that directory, and returns its output with the
-// directory's path replaced by "$WORK". It kills the script's whole
-// process group if it runs longer than a minute.
-func RunScript(t testing.TB, pathDirs []string, script string) Result {
+// with the given PATH directories in front of the system ones, $WORK
+// set to that directory and env ("NAME=value") added, and returns its
+// output with the directory's path replaced by "$WORK". It kills the
+// script's whole process group if it runs longer than a minute.
+func RunScript(t testing.TB, pathDirs []string, script string, env ...string) Result {
 	t.Helper()
 	work := t.TempDir()
 	cmd := exec.Command("/bin/sh", "-c", script)
 	cmd.Dir = work
-	cmd.Env = append(Env(pathDirs...), "WORK="+work, "LC_ALL=C")
+	cmd.Env = append(append(Env(pathDirs...), "WORK="+work, "LC_ALL=C"), env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	p := Start(t, cmd)
@@ -50,12 +50,12 @@ func RunScript(t testing.TB, pathDirs []string, script string) Result {
 // with only Debian's daemontools (in /usr/bin), and fails the test when
 // stdout, stderr or the exit status differ. It skips when Debian's
 // daemontools is not installed. It returns our result for further
-// checks.
-func Differential(t testing.TB, script string) Result {
+// checks. env is added to both runs' environment, as RunScript adds it.
+func Differential(t testing.TB, script string, env ...string) Result {
 	t.Helper()
 	Debian(t, "svscan")
-	ours := RunScript(t, []string{BinDir(t)}, script)
-	theirs := RunScript(t, nil, script)
+	ours := RunScript(t, []string{BinDir(t)}, script, env...)
+	theirs := RunScript(t, nil, script, env...)
 	if ours != theirs {
 		t.Errorf("differs from Debian's daemontools\nscript:\n%s\n=== ours: %s=== debian: %s", script, ours, theirs)
 	}
