@@ -97,7 +97,8 @@ func TestThousandSupervisors(t *testing.T) {
 	sups := startAll(t, dirs)
 	// Until every goroutine parks in its read: start-up work that waits
 	// for the busy worker runs on a goroutine of its own for a while
-	// (see offload), longer than any fixed pause on a loaded machine.
+	// (see offload), which a loaded machine can stretch past any fixed
+	// pause.
 	apptest.PollOK(30*time.Second, func() bool { return runtime.NumGoroutine()-g0 <= n+3 })
 	runtime.GC()
 	rss1, g1, threads := apptest.StatusField(os.Getpid(), "VmRSS"), runtime.NumGoroutine(), apptest.StatusField(os.Getpid(), "Threads")
