@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -79,21 +80,38 @@ func TestInstallLinksMakesEveryProgram(t *testing.T) {
 	}
 }
 
+var shellError = regexp.MustCompile(`(?m)^/bin/sh: [0-9]+: .*$`)
+
 // TestInterop runs every script in testdata/interop under our applets
-// and under Debian's daemontools and compares what they print.
+// and under Debian's daemontools and compares what they print. The
+// functions they share are in testdata/interop/prelude.sh, which each
+// sources from $PRELUDE (see there).
 func TestInterop(t *testing.T) {
+	const prelude = "testdata/interop/prelude.sh"
+	abs, err := filepath.Abs(prelude)
+	if err != nil {
+		t.Fatal(err)
+	}
 	files, err := filepath.Glob("testdata/interop/*.sh")
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range files {
+		if f == prelude {
+			continue
+		}
 		script, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Run(strings.TrimSuffix(filepath.Base(f), ".sh"), func(t *testing.T) {
 			t.Parallel()
-			apptest.Differential(t, string(script))
+			r := apptest.Differential(t, string(script), "PRELUDE="+abs)
+			// A prelude or a function gone missing fails the same way
+			// under both: no script makes the shell complain.
+			if m := shellError.FindString(r.Stdout + r.Stderr); m != "" {
+				t.Errorf("the shell said %q", m)
+			}
 		})
 	}
 }

@@ -43,7 +43,7 @@ func resize(t *testing.T, dir, size string) {
 // then current.
 func logText(t *testing.T, dir string) []byte {
 	t.Helper()
-	names := oldFiles(t, dir)
+	names := apptest.OldLogs(t, dir)
 	sort.Strings(names)
 	var all bytes.Buffer
 	for _, n := range append(names, "current") {
@@ -99,7 +99,7 @@ func TestDiskFull(t *testing.T) {
 	if got.String() != in.String() {
 		t.Errorf("after the disk filled, the log holds %d bytes of text; the input was %d", got.Len(), in.Len())
 	}
-	for _, n := range oldFiles(t, log) {
+	for _, n := range apptest.OldLogs(t, log) {
 		st, err := os.Stat(filepath.Join(log, n))
 		if err != nil {
 			t.Fatal(err)

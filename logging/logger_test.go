@@ -124,21 +124,6 @@ func mode(t *testing.T, path string) os.FileMode {
 	return st.Mode().Perm()
 }
 
-func oldFiles(t *testing.T, dir string) []string {
-	t.Helper()
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), "@") {
-			names = append(names, e.Name())
-		}
-	}
-	return names
-}
-
 // remaining returns what is left in the pipe once the writer is closed.
 func (s *started) remaining(t *testing.T) string {
 	t.Helper()
@@ -201,7 +186,7 @@ func TestTerminateOnASocket(t *testing.T) {
 	s.write(t, "first\npart")
 	apptest.Poll(t, 10*time.Second, "first line logged", fileIs(d+"/log/current", "first\n"))
 	s.l.Rotate()
-	apptest.Poll(t, 10*time.Second, "rotation", func() bool { return len(oldFiles(t, d+"/log")) == 1 })
+	apptest.Poll(t, 10*time.Second, "rotation", func() bool { return len(apptest.OldLogs(t, d+"/log")) == 1 })
 	s.l.Terminate()
 	s.write(t, "ial\nnext\n")
 	s.wait(t)
@@ -221,12 +206,12 @@ func TestRotateSkipsAnEmptyCurrent(t *testing.T) {
 	s.l.Rotate()
 	s.write(t, "x\n")
 	apptest.Poll(t, 10*time.Second, "line logged", fileIs(d+"/log/current", "x\n"))
-	if n := oldFiles(t, d+"/log"); len(n) != 0 {
+	if n := apptest.OldLogs(t, d+"/log"); len(n) != 0 {
 		t.Fatalf("an empty current was rotated: %v", n)
 	}
 	s.l.Rotate()
-	apptest.Poll(t, 10*time.Second, "rotation", func() bool { return len(oldFiles(t, d+"/log")) == 1 })
-	names := oldFiles(t, d+"/log")
+	apptest.Poll(t, 10*time.Second, "rotation", func() bool { return len(apptest.OldLogs(t, d+"/log")) == 1 })
+	names := apptest.OldLogs(t, d+"/log")
 	if len(names) != 1 || !strings.HasSuffix(names[0], ".s") {
 		t.Fatalf("old files %v", names)
 	}
@@ -347,7 +332,7 @@ func TestProcessor(t *testing.T) {
 	s.write(t, in.String())
 	s.out.Close()
 	s.wait(t)
-	names := oldFiles(t, d+"/log")
+	names := apptest.OldLogs(t, d+"/log")
 	if len(names) == 0 || sp.starts != len(names) || sp.waits != len(names) {
 		t.Fatalf("old files %v, processor started %d times, waited %d", names, sp.starts, sp.waits)
 	}
@@ -397,7 +382,7 @@ func TestProcessorFailureIsRetried(t *testing.T) {
 	s.out.Close()
 	s.wait(t)
 	var total int
-	for _, n := range append(oldFiles(t, d+"/log"), "current") {
+	for _, n := range append(apptest.OldLogs(t, d+"/log"), "current") {
 		b, _ := os.ReadFile(filepath.Join(d, "log", n))
 		total += len(b)
 	}
@@ -454,7 +439,7 @@ func TestSyncBeforeEveryRotationAndAtExit(t *testing.T) {
 		in = append(in, fmt.Sprintf("%03d %s\n", i, strings.Repeat("s", 60))...)
 	}
 	l.run(chunkSource([][]byte{in[:4096], in[4096:8192], in[8192:]}))
-	names := oldFiles(t, d+"/log")
+	names := apptest.OldLogs(t, d+"/log")
 	if len(events) != len(names)+1 {
 		t.Fatalf("%d syncs for %d rotations: %v", len(events), len(names), events)
 	}

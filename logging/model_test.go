@@ -6,11 +6,11 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/daemontools-go/daemontools/applets/apptest"
 	"github.com/daemontools-go/daemontools/timefmt"
 )
 
@@ -280,25 +280,14 @@ func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
 // were finished, and current.
 func dirFiles(t testing.TB, dir string) (old [][]byte, cur []byte) {
 	t.Helper()
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), "@") {
-			names = append(names, e.Name())
-		}
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range apptest.OldLogs(t, dir) {
 		b, err := os.ReadFile(filepath.Join(dir, n))
 		if err != nil {
 			t.Fatal(err)
 		}
 		old = append(old, b)
 	}
-	cur, err = os.ReadFile(filepath.Join(dir, "current"))
+	cur, err := os.ReadFile(filepath.Join(dir, "current"))
 	if err != nil {
 		t.Fatal(err)
 	}

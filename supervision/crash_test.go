@@ -38,7 +38,10 @@ func TestSupervisorPanicIsolated(t *testing.T) {
 	b := startWith(t, bystander, Options{StandIn: true, Report: report, Host: host})
 	vst := waitStatus(t, victim, "the victim up", func(st Status) bool { return st.Pid != 0 })
 	bst := waitStatus(t, bystander, "the bystander up", func(st Status) bool { return st.Pid != 0 })
-	time.Sleep(1100 * time.Millisecond) // past the pause after the starts
+	// Deliberate: past the pause that follows the starts, which nothing
+	// outside shows the end of, so that the count below is taken with
+	// both supervisors parked in their reads.
+	time.Sleep(startPause + 100*time.Millisecond)
 	goroutines := runtime.NumGoroutine()
 
 	for _, c := range "ha" {

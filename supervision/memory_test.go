@@ -5,29 +5,16 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/daemontools-go/daemontools/applets/apptest"
 )
 
 // Memory per supervised service is a product goal (at most 8 KiB for
 // each further service inside svscan). These measure an in-process
 // Supervisor of a normally-down service: everything but the child.
-
-func procStatus(field string) int {
-	b, _ := os.ReadFile("/proc/self/status")
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, field+":") {
-			f := strings.Fields(line[len(field)+1:])
-			if len(f) > 0 {
-				n, _ := strconv.Atoi(f[0])
-				return n
-			}
-		}
-	}
-	return -1
-}
 
 func downServices(tb testing.TB, n int) []string {
 	root := tb.TempDir()
@@ -106,11 +93,15 @@ func TestThousandSupervisors(t *testing.T) {
 	}
 	dirs := downServices(t, n)
 	runtime.GC()
-	rss0, g0 := procStatus("VmRSS"), runtime.NumGoroutine()
+	rss0, g0 := apptest.StatusField(os.Getpid(), "VmRSS"), runtime.NumGoroutine()
 	sups := startAll(t, dirs)
-	time.Sleep(100 * time.Millisecond)
+	// Until every goroutine parks in its read: start-up work that waits
+	// for the busy worker runs on a goroutine of its own for a while
+	// (see offload), which a loaded machine can stretch past any fixed
+	// pause.
+	apptest.PollOK(30*time.Second, func() bool { return runtime.NumGoroutine()-g0 <= n+3 })
 	runtime.GC()
-	rss1, g1, threads := procStatus("VmRSS"), runtime.NumGoroutine(), procStatus("Threads")
+	rss1, g1, threads := apptest.StatusField(os.Getpid(), "VmRSS"), runtime.NumGoroutine(), apptest.StatusField(os.Getpid(), "Threads")
 	t.Logf("%d supervisors: RSS +%d KiB (%.2f KiB each), %d goroutines, %d threads", n, rss1-rss0, float64(rss1-rss0)/n, g1-g0, threads)
 	if g1-g0 > n+3 {
 		t.Errorf("%d goroutines for %d supervisors", g1-g0, n)

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -164,7 +163,8 @@ func inode(t testing.TB, dir string) uint64 {
 	return st.Ino
 }
 
-func alive(pid uint32) bool { return syscall.Kill(int(pid), 0) == nil }
+// alive is apptest.Alive for a Status.Pid.
+func alive(pid uint32) bool { return apptest.Alive(int(pid)) }
 
 func TestSupervisorFiles(t *testing.T) {
 	t.Parallel()
@@ -263,6 +263,8 @@ func TestSupervisorStartWritesStatusTwice(t *testing.T) {
 	start(t, dir)
 	waitStatus(t, dir, "start", func(st Status) bool { return st.Pid != 0 })
 	ino := inode(t, dir)
+	// Deliberate: nothing is to happen, and nothing shows that the
+	// pause has ended, so wait past it.
 	time.Sleep(startPause + 300*time.Millisecond)
 	if inode(t, dir) != ino {
 		t.Error("status rewritten after the pause that follows a start")
@@ -333,8 +335,7 @@ func TestSupervisorRunMissing(t *testing.T) {
 		if st.Pid == 0 {
 			return false
 		}
-		b, _ := os.ReadFile("/proc/" + strconv.Itoa(int(st.Pid)) + "/cmdline")
-		return strings.HasPrefix(string(b), "sleep")
+		return strings.HasPrefix(apptest.Cmdline(int(st.Pid)), "sleep")
 	})
 }
 
@@ -359,35 +360,6 @@ func TestSupervisorRunMissingNoStandIn(t *testing.T) {
 	<-s.Done()
 }
 
-func children() (zombies, total int) {
-	me := strconv.Itoa(os.Getpid())
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		s := string(b)
-		i := strings.LastIndexByte(s, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(s[i+1:])
-		if len(f) > 2 && f[1] == me {
-			total++
-			if f[0] == "Z" {
-				zombies++
-			}
-		}
-	}
-	return
-}
-
-func openFDs() int {
-	ents, _ := os.ReadDir("/proc/self/fd")
-	return len(ents)
-}
-
 // A service that exits at once is restarted about once a second with
 // no zombie, fd or goroutine left behind.
 func TestSupervisorCrashLoop(t *testing.T) {
@@ -403,15 +375,15 @@ func TestSupervisorCrashLoop(t *testing.T) {
 		})
 	}
 	restarts(2)
-	goroutines, fds := runtime.NumGoroutine(), openFDs()
+	goroutines, fds := runtime.NumGoroutine(), apptest.FDs(os.Getpid())
 	restarts(5)
-	if z, _ := children(); z > 1 {
+	if z := apptest.Zombies(os.Getpid()); z > 1 {
 		t.Errorf("%d zombies", z)
 	}
 	if g := runtime.NumGoroutine(); g > goroutines {
 		t.Errorf("%d goroutines, %d three restarts ago", g, goroutines)
 	}
-	if n := openFDs(); n > fds {
+	if n := apptest.FDs(os.Getpid()); n > fds {
 		t.Errorf("%d fds, %d three restarts ago", n, fds)
 	}
 }

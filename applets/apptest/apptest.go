@@ -140,6 +140,17 @@ func RequireRoot(t testing.TB) {
 	}
 }
 
+// SoakEnv is the environment variable that turns on the soak sizes.
+const SoakEnv = "DAEMONTOOLS_SOAK"
+
+// Soak reports whether $DAEMONTOOLS_SOAK is set. The long robustness
+// tests run at a size that catches their failures in seconds in `make
+// test`, and at full size (minutes) only when it is:
+//
+//	DAEMONTOOLS_SOAK=1 go test -v -timeout 40m -run 'Shutdown|Adopt|Soak' ./applets/svscan
+//	DAEMONTOOLS_SOAK=1 go test -v -run CrashLoop ./applets/supervise
+func Soak() bool { return os.Getenv(SoakEnv) != "" }
+
 // Poll calls cond every few milliseconds until it returns true or the
 // deadline passes, then fails the test with msg. Tests wait with Poll,
 // never with fixed sleeps.

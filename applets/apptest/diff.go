@@ -2,11 +2,9 @@ package apptest
 
 import (
 	"bytes"
-	"errors"
 	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -22,26 +20,17 @@ func (r Result) String() string {
 	return "exit " + strconv.Itoa(r.Code) + "\n--- stdout\n" + r.Stdout + "--- stderr\n" + r.Stderr
 }
 
-// ExitCode is the status as a shell reports it: the exit code, or 128
-// plus the signal number for a process killed by a signal.
-func ExitCode(ee *exec.ExitError) int {
-	if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		return 128 + int(ws.Signal())
-	}
-	return ee.ExitCode()
-}
-
 // RunScript runs script with /bin/sh in a fresh temporary directory,
-// with the given PATH directories in front of the system ones and
-// $WORK set to that directory, and returns its output with the
-// directory's path replaced by "$WORK". It kills the script's whole
-// process group if it runs longer than a minute.
-func RunScript(t testing.TB, pathDirs []string, script string) Result {
+// with the given PATH directories in front of the system ones, $WORK
+// set to that directory and env ("NAME=value") added, and returns its
+// output with the directory's path replaced by "$WORK". It kills the
+// script's whole process group if it runs longer than a minute.
+func RunScript(t testing.TB, pathDirs []string, script string, env ...string) Result {
 	t.Helper()
 	work := t.TempDir()
 	cmd := exec.Command("/bin/sh", "-c", script)
 	cmd.Dir = work
-	cmd.Env = append(Env(pathDirs...), "WORK="+work, "LC_ALL=C")
+	cmd.Env = append(append(Env(pathDirs...), "WORK="+work, "LC_ALL=C"), env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	p := Start(t, cmd)
@@ -51,12 +40,7 @@ func RunScript(t testing.TB, pathDirs []string, script string) Result {
 		Stdout: strings.ReplaceAll(out.String(), work, "$WORK"),
 		Stderr: strings.ReplaceAll(errb.String(), work, "$WORK"),
 	}
-	var ee *exec.ExitError
-	switch {
-	case err == nil:
-	case errors.As(err, &ee):
-		r.Code = ExitCode(ee)
-	default:
+	if r.Code = ExitCode(err); r.Code < 0 {
 		t.Fatalf("running script: %v", err)
 	}
 	return r
@@ -66,12 +50,12 @@ func RunScript(t testing.TB, pathDirs []string, script string) Result {
 // with only Debian's daemontools (in /usr/bin), and fails the test when
 // stdout, stderr or the exit status differ. It skips when Debian's
 // daemontools is not installed. It returns our result for further
-// checks.
-func Differential(t testing.TB, script string) Result {
+// checks. env is added to both runs' environment, as RunScript adds it.
+func Differential(t testing.TB, script string, env ...string) Result {
 	t.Helper()
 	Debian(t, "svscan")
-	ours := RunScript(t, []string{BinDir(t)}, script)
-	theirs := RunScript(t, nil, script)
+	ours := RunScript(t, []string{BinDir(t)}, script, env...)
+	theirs := RunScript(t, nil, script, env...)
 	if ours != theirs {
 		t.Errorf("differs from Debian's daemontools\nscript:\n%s\n=== ours: %s=== debian: %s", script, ours, theirs)
 	}

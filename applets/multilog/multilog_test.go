@@ -1,12 +1,10 @@
 package multilog
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
 	"strings"
 	"syscall"
 	"testing"
@@ -81,19 +79,8 @@ func TestDiskFull(t *testing.T) {
 
 func readLog(t *testing.T, dir string) string {
 	t.Helper()
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), "@") {
-			names = append(names, e.Name())
-		}
-	}
-	sort.Strings(names)
 	var all strings.Builder
-	for _, n := range append(names, "current") {
+	for _, n := range append(apptest.OldLogs(t, dir), "current") {
 		b, err := os.ReadFile(filepath.Join(dir, n))
 		if err != nil {
 			t.Fatal(err)
@@ -123,8 +110,7 @@ func TestHangupLeavesCurrentForSalvage(t *testing.T) {
 	})
 	p.Signal(syscall.SIGHUP)
 	err = p.Wait(t, 10*time.Second)
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || apptest.ExitCode(ee) != 128+int(syscall.SIGHUP) {
+	if apptest.ExitCode(err) != 128+int(syscall.SIGHUP) {
 		t.Fatalf("after HUP: %v", err)
 	}
 	if st, err := os.Stat(cur); err != nil || st.Mode().Perm() != 0o644 {

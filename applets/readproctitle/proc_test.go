@@ -1,11 +1,9 @@
 package readproctitle
 
 import (
-	"bytes"
-	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,18 +23,17 @@ func title(t *testing.T, prog string, input string) string {
 	if _, err := w.Write([]byte(input)); err != nil {
 		t.Fatal(err)
 	}
-	cmdline := filepath.Join("/proc", strconv.Itoa(p.Pid()), "cmdline")
-	var got []byte
+	var got string
 	apptest.Poll(t, 10*time.Second, "the title to show the input", func() bool {
-		got, _ = os.ReadFile(cmdline)
-		return bytes.HasSuffix(got, []byte("abc\n\x00"))
+		got = apptest.Cmdline(p.Pid())
+		return strings.HasSuffix(got, "abc\n\x00")
 	})
 	w.Close()
 	if err := p.Wait(t, 10*time.Second); err != nil {
 		t.Fatalf("exit: %v", err)
 	}
 	// Drop argv[0], which differs between the two programs.
-	return string(got[bytes.IndexByte(got, 0):])
+	return got[strings.IndexByte(got, 0):]
 }
 
 func TestTitleShowsInput(t *testing.T) {

@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -65,8 +64,8 @@ func TestContainerExample(t *testing.T) {
 	p := apptest.Start(t, cmd)
 	var init int
 	apptest.Poll(t, wait, "svscan as PID 1", func() bool {
-		for _, c := range children(p.Pid()) {
-			if b, _ := os.ReadFile("/proc/" + strconv.Itoa(c) + "/cmdline"); string(b) == "svscan\x00/service\x00" {
+		for _, c := range apptest.Children(p.Pid()) {
+			if apptest.Cmdline(c) == "svscan\x00/service\x00" {
 				init = c
 				return true
 			}
@@ -82,7 +81,7 @@ func TestContainerExample(t *testing.T) {
 		return strings.Contains(string(b), " the time is ")
 	})
 	syscall.Kill(init, syscall.SIGTERM)
-	if err := p.Wait(t, 30*time.Second); exitCode(err) != 0 {
+	if err := p.Wait(t, 30*time.Second); apptest.ExitCode(err) != 0 {
 		t.Fatalf("init after TERM: %v; stderr %q", err, p.Stderr.String())
 	}
 	for _, d := range []string{"clock", "web"} {

@@ -17,10 +17,9 @@ import (
 )
 
 // The robustness figures of the issue, as tests. Each runs small in
-// `make test`; with DAEMONTOOLS_SOAK=1 it runs at the issue's size and
-// logs its figures (go test -run 'Shutdown|Adopt|Soak' -v ./applets/svscan).
-
-func soak() bool { return os.Getenv("DAEMONTOOLS_SOAK") != "" }
+// `make test`; with DAEMONTOOLS_SOAK=1 (apptest.Soak) it runs at the
+// issue's size and logs its figures (go test -run 'Shutdown|Adopt|Soak'
+// -v ./applets/svscan).
 
 // writerRun is a service that writes numbered lines to its logger as
 // fast as a shell can (pausing briefly every 20 lines, so that a tree
@@ -55,11 +54,10 @@ func writers(t *testing.T, sd string, n int) []string {
 // are "line 1" to "line N" in order, each once, and returns N.
 func logged(t *testing.T, dir string) int {
 	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(dir, "log", "main", "@*"))
-	files = append(files, filepath.Join(dir, "log", "main", "current"))
+	maindir := filepath.Join(dir, "log", "main")
 	next := 1
-	for _, f := range files {
-		fh, err := os.Open(f)
+	for _, f := range append(apptest.OldLogs(t, maindir), "current") {
+		fh, err := os.Open(filepath.Join(maindir, f))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -109,36 +107,12 @@ func fileProc(t *testing.T, dir string, env ...string) (*apptest.Proc, string) {
 	return apptest.Start(t, cmd), out.Name()
 }
 
-// killAtCleanup SIGKILLs pids at the end of the test: services that
-// outlived an svscan killed on purpose are in its process group, which
-// the harness kills too, but a test that fails half-way must not leave
-// adopted ones behind either.
-func killAtCleanup(t *testing.T, pids ...int) {
-	t.Cleanup(func() {
-		for _, p := range pids {
-			if p > 0 {
-				syscall.Kill(p, syscall.SIGKILL)
-			}
-		}
-	})
-}
-
-func exitCode(err error) int {
-	if err == nil {
-		return 0
-	}
-	if ee, ok := err.(*exec.ExitError); ok {
-		return apptest.ExitCode(ee)
-	}
-	return -1
-}
-
 // TestShutdownLosesNoLine stops a tree of writers with SIGTERM: every
 // line a service wrote before it exited is in its log, svscan exits 0
 // and leaves nothing running.
 func TestShutdownLosesNoLine(t *testing.T) {
 	n := 4
-	if soak() {
+	if apptest.Soak() {
 		n = 100
 	}
 	sd := t.TempDir()
@@ -149,7 +123,7 @@ func TestShutdownLosesNoLine(t *testing.T) {
 	p, _ := fileProc(t, sd, "SVSCAN_SHUTDOWN_TIMEOUT=120")
 	for _, d := range dirs {
 		apptest.Poll(t, 60*time.Second, d+" and its logger up", func() bool {
-			return alive(pid(d)) && alive(pid(filepath.Join(d, "log")))
+			return apptest.Alive(pid(d)) && apptest.Alive(pid(filepath.Join(d, "log")))
 		})
 	}
 	var pids []int
@@ -163,7 +137,7 @@ func TestShutdownLosesNoLine(t *testing.T) {
 	})
 	start := time.Now()
 	p.Signal(syscall.SIGTERM)
-	if err := p.Wait(t, 60*time.Second); exitCode(err) != 0 {
+	if err := p.Wait(t, 60*time.Second); apptest.ExitCode(err) != 0 {
 		t.Fatalf("svscan after TERM: %v", err)
 	}
 	took := time.Since(start)
@@ -181,7 +155,7 @@ func TestShutdownLosesNoLine(t *testing.T) {
 		}
 	}
 	for _, q := range pids {
-		if alive(q) {
+		if apptest.Alive(q) {
 			t.Errorf("pid %d still running after the shutdown", q)
 		}
 	}
@@ -201,7 +175,7 @@ func TestShutdownTimeout(t *testing.T) {
 	svc(t, filepath.Join(holder, "log"), "exec multilog t ./main")
 	p, out := fileProc(t, sd, "SVSCAN_SHUTDOWN_TIMEOUT=4")
 	for _, d := range []string{dirs[0], stubborn, holder, filepath.Join(holder, "log")} {
-		apptest.Poll(t, wait, d+" up", func() bool { return alive(pid(d)) })
+		apptest.Poll(t, wait, d+" up", func() bool { return apptest.Alive(pid(d)) })
 	}
 	var bg int
 	apptest.Poll(t, wait, "the background child", func() bool {
@@ -209,14 +183,14 @@ func TestShutdownTimeout(t *testing.T) {
 		bg, _ = strconv.Atoi(strings.TrimSpace(string(b)))
 		return bg > 0
 	})
-	killAtCleanup(t, bg)
+	apptest.KillAtCleanup(t, bg)
 	pids := []int{pid(stubborn), pid(holder), pid(filepath.Join(holder, "log"))}
 	p.Signal(syscall.SIGTERM)
-	if err := p.Wait(t, 30*time.Second); exitCode(err) != 0 {
+	if err := p.Wait(t, 30*time.Second); apptest.ExitCode(err) != 0 {
 		t.Fatalf("svscan after TERM: %v", err)
 	}
 	for _, q := range pids {
-		if alive(q) {
+		if apptest.Alive(q) {
 			t.Errorf("pid %d survived the deadline", q)
 		}
 	}
@@ -231,32 +205,14 @@ func TestShutdownTimeout(t *testing.T) {
 	sd2 := t.TempDir()
 	svc(t, filepath.Join(sd2, "s"), "exec sleep 1000")
 	p2, out2 := fileProc(t, sd2, "SVSCAN_SHUTDOWN_TIMEOUT=soon")
-	apptest.Poll(t, wait, "s up", func() bool { return alive(pid(filepath.Join(sd2, "s"))) })
+	apptest.Poll(t, wait, "s up", func() bool { return apptest.Alive(pid(filepath.Join(sd2, "s"))) })
 	p2.Signal(syscall.SIGINT)
-	if err := p2.Wait(t, 30*time.Second); exitCode(err) != 0 {
+	if err := p2.Wait(t, 30*time.Second); apptest.ExitCode(err) != 0 {
 		t.Fatalf("svscan after INT: %v", err)
 	}
 	if b, _ := os.ReadFile(out2); string(b) != "svscan: warning: ignoring SVSCAN_SHUTDOWN_TIMEOUT=soon: not a number of seconds\n" {
 		t.Errorf("svscan said %q", b)
 	}
-}
-
-// procState returns the state letter and parent of pid.
-func procState(pid int) (state byte, ppid int) { return procStateIn("/proc", pid) }
-
-// procStateIn reads pid in the procfs at proc (another pid namespace's
-// through /proc/PID/root/proc).
-func procStateIn(proc string, pid int) (state byte, ppid int) {
-	b, err := os.ReadFile(proc + "/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return 0, 0
-	}
-	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
-	if len(f) < 2 {
-		return 0, 0
-	}
-	ppid, _ = strconv.Atoi(f[1])
-	return f[0][0], ppid
 }
 
 // adopted checks that the long-lived orphan of dir's service became a
@@ -271,21 +227,12 @@ func adopted(t *testing.T, dir, proc string, parent int) {
 		return orphan > 0
 	})
 	if proc == "/proc" {
-		killAtCleanup(t, orphan)
+		apptest.KillAtCleanup(t, orphan)
 	}
-	if _, ppid := procStateIn(proc, orphan); ppid != parent {
-		t.Errorf("the orphan's parent is %d, not svscan (%d)", ppid, parent)
+	if s, _ := apptest.ReadStatAt(proc, orphan); s.Ppid != parent {
+		t.Errorf("the orphan's parent is %d, not svscan (%d)", s.Ppid, parent)
 	}
-	apptest.Poll(t, wait, "the orphan reaped", func() bool { s, _ := procStateIn(proc, orphan); return s == 0 })
-}
-
-func zombies(parent int) (n int) {
-	for _, c := range children(parent) {
-		if s, _ := procState(c); s == 'Z' {
-			n++
-		}
-	}
-	return n
+	apptest.Poll(t, wait, "the orphan reaped", func() bool { _, ok := apptest.ReadStatAt(proc, orphan); return !ok })
 }
 
 // orphanMaker leaves one orphan that lives 3 seconds (its pid in the
@@ -311,14 +258,14 @@ func TestSubreaper(t *testing.T) {
 	st := pid(dir)
 	apptest.Poll(t, wait, "every orphan reaped", func() bool {
 		n := 0
-		for _, c := range children(p.Pid()) {
+		for _, c := range apptest.Children(p.Pid()) {
 			if c != st {
 				n++
 			}
 		}
 		return n == 0
 	})
-	if got := pid(dir); got != st || !alive(got) {
+	if got := pid(dir); got != st || !apptest.Alive(got) {
 		t.Errorf("the service's status changed: pid %d, then %d", st, got)
 	}
 }
@@ -344,7 +291,7 @@ func TestPID1(t *testing.T) {
 	p := apptest.Start(t, cmd)
 	var init int
 	apptest.Poll(t, wait, "svscan as PID 1", func() bool {
-		for _, c := range children(p.Pid()) {
+		for _, c := range apptest.Children(p.Pid()) {
 			if b, _ := os.ReadFile("/proc/" + strconv.Itoa(c) + "/status"); strings.Contains(string(b), "NSpid:\t"+strconv.Itoa(c)+"\t1\n") {
 				init = c
 				return true
@@ -359,54 +306,27 @@ func TestPID1(t *testing.T) {
 	})
 	// The status holds the namespace's pid; the stamp must not move.
 	before, _ := os.ReadFile(filepath.Join(dir, "supervise", "status"))
-	apptest.Poll(t, wait, "no zombie left", func() bool { return zombies(init) == 0 })
+	apptest.Poll(t, wait, "no zombie left", func() bool { return apptest.Zombies(init) == 0 })
 	// Exactly the services and the stray are left: s, stray and its
 	// escaped child, w and its logger.
-	apptest.Poll(t, wait, "only the services left", func() bool { return len(children(init)) == 5 })
+	apptest.Poll(t, wait, "only the services left", func() bool { return len(apptest.Children(init)) == 5 })
 	after, _ := os.ReadFile(filepath.Join(dir, "supervise", "status"))
 	if string(before) != string(after) || len(after) != 20 {
 		t.Errorf("reaping orphans changed the service's status: %x then %x", before, after)
 	}
-	all := append(children(init), init)
+	all := append(apptest.Children(init), init)
 	syscall.Kill(init, syscall.SIGTERM)
-	if err := p.Wait(t, 60*time.Second); exitCode(err) != 0 {
+	if err := p.Wait(t, 60*time.Second); apptest.ExitCode(err) != 0 {
 		t.Fatalf("svscan as PID 1 after TERM: %v", err)
 	}
 	for _, q := range all {
-		if s, _ := procState(q); s != 0 {
-			t.Errorf("pid %d left in state %c", q, s)
+		if s, ok := apptest.ReadStat(q); ok {
+			t.Errorf("pid %d left in state %c", q, s.State)
 		}
 	}
 	if w, l := written(t, filepath.Join(sd, "w")), logged(t, filepath.Join(sd, "w")); w != l {
 		t.Errorf("wrote %d lines, logged %d", w, l)
 	}
-}
-
-// copies counts, for each directory, the live processes whose working
-// directory it is and whose command is comm: the copies of a service
-// (or logger) that does not chdir.
-func copies(dirs []string, comm string) map[string]int {
-	want := map[string]bool{}
-	for _, d := range dirs {
-		want[d] = true
-	}
-	out := map[string]int{}
-	ents, _ := os.ReadDir("/proc")
-	for _, e := range ents {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
-			continue
-		}
-		cwd, err := os.Readlink("/proc/" + e.Name() + "/cwd")
-		if err != nil || !want[cwd] {
-			continue
-		}
-		b, _ := os.ReadFile("/proc/" + e.Name() + "/stat")
-		s := string(b)
-		if strings.Contains(s, "("+comm+") ") && !strings.Contains(s, ") Z ") {
-			out[cwd]++
-		}
-	}
-	return out
 }
 
 // supervised reports whether a supervisor holds d/supervise/ok open,
@@ -427,7 +347,7 @@ func supervised(d string) bool {
 // normally, on the same pipe.
 func TestAdoptAfterKill(t *testing.T) {
 	n, rounds := 3, 3
-	if soak() {
+	if apptest.Soak() {
 		n, rounds = 50, 20
 	}
 	sd := t.TempDir()
@@ -439,9 +359,9 @@ func TestAdoptAfterKill(t *testing.T) {
 	p, _ := fileProc(t, sd)
 	want := map[string]int{}
 	for _, d := range append(dirs, logs...) {
-		apptest.Poll(t, 60*time.Second, d+" up", func() bool { return alive(pid(d)) })
+		apptest.Poll(t, 60*time.Second, d+" up", func() bool { return apptest.Alive(pid(d)) })
 		want[d] = pid(d)
-		killAtCleanup(t, want[d])
+		apptest.KillAtCleanup(t, want[d])
 	}
 	duplicates := 0
 	start := time.Now()
@@ -451,19 +371,19 @@ func TestAdoptAfterKill(t *testing.T) {
 		p, _ = fileProc(t, sd)
 		for _, d := range append(dirs, logs...) {
 			apptest.Poll(t, 60*time.Second, "svscan to take "+d+" back", func() bool { return supervised(d) })
-			if got := pid(d); got != want[d] || !alive(got) {
+			if got := pid(d); got != want[d] || !apptest.Alive(got) {
 				t.Fatalf("round %d: %s has pid %d, had %d", r, d, got, want[d])
 			}
 		}
 		// Another start would show as a second shell (or multilog)
 		// working in the same directory.
-		for d, c := range copies(dirs, "sh") {
+		for d, c := range apptest.Copies("sh", dirs...) {
 			if c != 1 {
 				duplicates += c - 1
 				t.Errorf("round %d: %d copies of %s", r, c, d)
 			}
 		}
-		for d, c := range copies(logs, "multilog") {
+		for d, c := range apptest.Copies("multilog", logs...) {
 			if c != 1 {
 				duplicates += c - 1
 				t.Errorf("round %d: %d copies of %s", r, c, d)
@@ -478,8 +398,8 @@ func TestAdoptAfterKill(t *testing.T) {
 	exec.Command(svcProg, "-t", logs[0]).Run()
 	exec.Command(svcProg, "-t", dirs[len(dirs)-1]).Run()
 	for _, d := range []string{logs[0], dirs[len(dirs)-1]} {
-		apptest.Poll(t, wait, d+" restarted", func() bool { q := pid(d); return q != want[d] && alive(q) })
-		killAtCleanup(t, pid(d))
+		apptest.Poll(t, wait, d+" restarted", func() bool { q := pid(d); return q != want[d] && apptest.Alive(q) })
+		apptest.KillAtCleanup(t, pid(d))
 	}
 	last := dirs[len(dirs)-1]
 	apptest.Poll(t, wait, "the restarted writer's lines logged", func() bool {
@@ -489,7 +409,7 @@ func TestAdoptAfterKill(t *testing.T) {
 		return c > 0 && strings.Contains(string(cur), " line "+strconv.Itoa(c+50)+"\n")
 	})
 	p.Signal(syscall.SIGTERM)
-	if err := p.Wait(t, 60*time.Second); exitCode(err) != 0 {
+	if err := p.Wait(t, 60*time.Second); apptest.ExitCode(err) != 0 {
 		t.Fatalf("svscan after TERM: %v", err)
 	}
 	lost, total := 0, 0
@@ -521,22 +441,6 @@ func goroutineDumps(text string) []int {
 	return out
 }
 
-func procField(pid int, field string) int {
-	b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, field+":"); ok {
-			n, _ := strconv.Atoi(strings.Fields(v)[0])
-			return n
-		}
-	}
-	return -1
-}
-
-func countFDs(pid int) int {
-	ents, _ := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/fd")
-	return len(ents)
-}
-
 // latency writes cmd to dir's control FIFO and returns how long the
 // status file took to show it (cond).
 func latency(t *testing.T, dir, cmd string, cond func([]byte) bool) time.Duration {
@@ -566,7 +470,7 @@ func latency(t *testing.T, dir, cmd string, cond func([]byte) bool) time.Duratio
 // for 5 minutes.
 func TestSoak(t *testing.T) {
 	n, crashing, d := 20, 5, 4*time.Second
-	if soak() {
+	if apptest.Soak() {
 		n, crashing, d = 200, 50, 5*time.Minute
 	}
 	sd := t.TempDir()
@@ -581,7 +485,7 @@ func TestSoak(t *testing.T) {
 	p, out := fileProc(t, sd, "GODEBUG=schedtrace=1000,scheddetail=1")
 	apptest.Poll(t, 60*time.Second, "every healthy service up", func() bool {
 		for i := crashing; i < n; i++ {
-			if !alive(pid(filepath.Join(sd, fmt.Sprintf("s%03d", i)))) {
+			if !apptest.Alive(pid(filepath.Join(sd, fmt.Sprintf("s%03d", i)))) {
 				return false
 			}
 		}
@@ -589,7 +493,7 @@ func TestSoak(t *testing.T) {
 	})
 	time.Sleep(tidyDelay) // past the hand-back of start-up memory
 	dumps := func() []int { b, _ := os.ReadFile(out); return goroutineDumps(string(b)) }
-	rssStart := procField(p.Pid(), "VmRSS")
+	rssStart := apptest.StatusField(p.Pid(), "VmRSS")
 	var lat []time.Duration
 	paused := func(b []byte) bool { return b[16] == 1 }
 	running := func(b []byte) bool { return b[16] == 0 }
@@ -604,14 +508,14 @@ func TestSoak(t *testing.T) {
 		if g0s == nil && time.Since(start) >= d/10 {
 			time.Sleep(1100 * time.Millisecond) // a scheduler dump after the sample
 			g0s = dumps()
-			fds0, rss0, threads0 = countFDs(p.Pid()), procField(p.Pid(), "VmRSS"), procField(p.Pid(), "Threads")
+			fds0, rss0, threads0 = apptest.FDs(p.Pid()), apptest.StatusField(p.Pid(), "VmRSS"), apptest.StatusField(p.Pid(), "Threads")
 		}
 		lat = append(lat, latency(t, healthy, "p", paused), latency(t, healthy, "c", running))
 		time.Sleep(time.Second)
 	}
 	// Sample the end on the same footing as the start: the crash loop
 	// is caught between restarts at either end.
-	fds1, rss1, threads1 := countFDs(p.Pid()), procField(p.Pid(), "VmRSS"), procField(p.Pid(), "Threads")
+	fds1, rss1, threads1 := apptest.FDs(p.Pid()), apptest.StatusField(p.Pid(), "VmRSS"), apptest.StatusField(p.Pid(), "Threads")
 	time.Sleep(1100 * time.Millisecond)
 	g1s := dumps()
 	if len(g0s) == 0 || len(g1s) == 0 {
@@ -631,11 +535,11 @@ func TestSoak(t *testing.T) {
 	}
 	// Only at full length: a few seconds of a race-built svscan say
 	// little about memory.
-	if soak() && rss1 > rss0+rss0/4+1024 {
+	if apptest.Soak() && rss1 > rss0+rss0/4+1024 {
 		t.Errorf("RSS grew from %d to %d KiB", rss0, rss1)
 	}
 	p.Signal(syscall.SIGTERM)
-	if err := p.Wait(t, 60*time.Second); exitCode(err) != 0 {
+	if err := p.Wait(t, 60*time.Second); apptest.ExitCode(err) != 0 {
 		t.Fatalf("svscan after TERM: %v", err)
 	}
 }

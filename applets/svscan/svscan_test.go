@@ -41,8 +41,6 @@ func pid(dir string) int {
 	return int(binary.LittleEndian.Uint32(b[12:16]))
 }
 
-func alive(pid int) bool { return pid > 0 && syscall.Kill(pid, 0) == nil }
-
 // scan starts svscan (ours or the program given) on dir.
 func scan(t *testing.T, prog, dir string) *apptest.Proc {
 	t.Helper()
@@ -78,7 +76,7 @@ func TestScanFindsServices(t *testing.T) {
 	p := scan(t, ours(t), sd)
 	for _, name := range []string{"plain", "linked"} {
 		dir := filepath.Join(sd, name)
-		apptest.Poll(t, wait, name+" up", func() bool { return alive(pid(dir)) })
+		apptest.Poll(t, wait, name+" up", func() bool { return apptest.Alive(pid(dir)) })
 	}
 	// Dot directories and plain files are left alone.
 	if _, err := os.Stat(filepath.Join(sd, ".disabled", "supervise")); err == nil {
@@ -123,7 +121,7 @@ exec sleep 0.2`)
 	svc(t, filepath.Join(dir, "log"), "exec cat >> out")
 	scan(t, ours(t), sd)
 	logdir := filepath.Join(dir, "log")
-	apptest.Poll(t, wait, "the logger", func() bool { return alive(pid(logdir)) })
+	apptest.Poll(t, wait, "the logger", func() bool { return apptest.Alive(pid(logdir)) })
 	apptest.Poll(t, wait, "150 lines through the pipe", func() bool {
 		b, _ := os.ReadFile(filepath.Join(logdir, "out"))
 		return strings.Count(string(b), "\n") >= 150
@@ -148,7 +146,7 @@ func TestExitedSupervisorRestartsOnNextScan(t *testing.T) {
 	dir := filepath.Join(sd, "s")
 	svc(t, dir, "exec sleep 1000")
 	p := scan(t, ours(t), sd)
-	apptest.Poll(t, wait, "s up", func() bool { return alive(pid(dir)) })
+	apptest.Poll(t, wait, "s up", func() bool { return apptest.Alive(pid(dir)) })
 	first := pid(dir)
 	run(t, "svc", "-dx", dir)
 	apptest.Poll(t, wait, "the supervisor to leave", func() bool {
@@ -157,8 +155,34 @@ func TestExitedSupervisorRestartsOnNextScan(t *testing.T) {
 	p.Signal(syscall.SIGALRM)
 	apptest.Poll(t, wait, "a new supervisor and service", func() bool {
 		n := pid(dir)
-		return alive(n) && n != first
+		return apptest.Alive(n) && n != first
 	})
+}
+
+// dangling puts a dangling link in the tree sd, which every scan warns
+// about: rescan counts the warnings.
+func dangling(t *testing.T, sd string) {
+	t.Helper()
+	if err := os.Symlink(filepath.Join(sd, "missing"), filepath.Join(sd, "dangling")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// rescan sends svscan p SIGALRM and returns once a scan that began after
+// the call has run to its end. Its tree holds a dangling link (see
+// dangling): a scan is over when the next one has warned, and one scan
+// may be under way when the call begins, so three warnings more than
+// before make sure. It waits for the first scan before any signal:
+// until then the signal would kill svscan.
+func rescan(t *testing.T, p *apptest.Proc) {
+	t.Helper()
+	warnings := func() int { return strings.Count(p.Stderr.String(), "unable to stat dangling") }
+	apptest.Poll(t, wait, "the first scan", func() bool { return warnings() > 0 })
+	n := warnings()
+	for i := 1; i <= 3; i++ {
+		p.Signal(syscall.SIGALRM)
+		apptest.Poll(t, wait, "a scan after SIGALRM", func() bool { return warnings() >= n+i })
+	}
 }
 
 func TestRemovedService(t *testing.T) {
@@ -166,14 +190,15 @@ func TestRemovedService(t *testing.T) {
 	dir := filepath.Join(sd, "s")
 	svc(t, dir, "exec sleep 1000")
 	svc(t, filepath.Join(dir, "log"), "exec cat >/dev/null")
+	dangling(t, sd)
 	p := scan(t, ours(t), sd)
-	apptest.Poll(t, wait, "s up", func() bool { return alive(pid(dir)) && alive(pid(filepath.Join(dir, "log"))) })
+	apptest.Poll(t, wait, "s up", func() bool { return apptest.Alive(pid(dir)) && apptest.Alive(pid(filepath.Join(dir, "log"))) })
 	// The usual way to remove a service.
 	hidden := filepath.Join(sd, ".s")
 	if err := os.Rename(dir, hidden); err != nil {
 		t.Fatal(err)
 	}
-	p.Signal(syscall.SIGALRM)
+	rescan(t, p)
 	// The supervisors go on under the new name until told to leave.
 	if out := run(t, "svstat", hidden); !strings.Contains(out, ": up (pid ") {
 		t.Fatalf("svstat after the rename: %q", out)
@@ -182,8 +207,8 @@ func TestRemovedService(t *testing.T) {
 	apptest.Poll(t, wait, "both supervisors to leave", func() bool {
 		return strings.Count(run(t, "svstat", hidden, filepath.Join(hidden, "log")), "supervise not running") == 2
 	})
-	p.Signal(syscall.SIGALRM)
-	time.Sleep(100 * time.Millisecond)
+	// A scan starts its supervisors before it ends: none was started.
+	rescan(t, p)
 	if out := run(t, "svstat", hidden); !strings.Contains(out, "supervise not running") {
 		t.Fatalf("a removed service was restarted: %q", out)
 	}
@@ -193,8 +218,11 @@ func TestInstantPickup(t *testing.T) {
 	root := t.TempDir()
 	sd := filepath.Join(root, "service")
 	os.Mkdir(sd, 0o755)
-	scan(t, ours(t), sd)
-	time.Sleep(200 * time.Millisecond) // past the first scan
+	dangling(t, sd)
+	p := scan(t, ours(t), sd)
+	// Past the first scan, and the periodic one 5 s away: the watch is
+	// the only way to foo.
+	rescan(t, p)
 	svc(t, filepath.Join(root, "foo"), "exec sleep 1000")
 	if err := os.Symlink(filepath.Join(root, "foo"), filepath.Join(sd, "foo")); err != nil {
 		t.Fatal(err)
@@ -202,7 +230,7 @@ func TestInstantPickup(t *testing.T) {
 	// Well within the 5 s scan interval: the watch found it. (The target
 	// is 100 ms; timings are measured by the benchmark, not asserted.)
 	apptest.Poll(t, 3*time.Second, "foo picked up before the periodic scan", func() bool {
-		return alive(pid(filepath.Join(sd, "foo")))
+		return apptest.Alive(pid(filepath.Join(sd, "foo")))
 	})
 }
 
@@ -211,11 +239,11 @@ func TestLockConflicts(t *testing.T) {
 	dir := filepath.Join(sd, "s")
 	svc(t, dir, "exec sleep 1000")
 	p := scan(t, ours(t), sd)
-	apptest.Poll(t, wait, "s up", func() bool { return alive(pid(dir)) })
+	apptest.Poll(t, wait, "s up", func() bool { return apptest.Alive(pid(dir)) })
 	// A supervise started by hand fails on the lock, as with the reference.
 	cmd := exec.Command(filepath.Join(apptest.BinDir(t), "supervise"), dir)
 	out, err := cmd.CombinedOutput()
-	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 111 {
+	if apptest.ExitCode(err) != 111 {
 		t.Fatalf("second supervise: %v", err)
 	}
 	if want := "supervise: fatal: unable to acquire " + dir + "/supervise/lock: temporary failure\n"; string(out) != want {
@@ -230,7 +258,7 @@ func TestLockConflicts(t *testing.T) {
 	svc(t, dir2, "exec sleep 1000")
 	hand := exec.Command(filepath.Join(apptest.BinDir(t), "supervise"), dir2)
 	apptest.Start(t, hand)
-	apptest.Poll(t, wait, "t up", func() bool { return alive(pid(dir2)) })
+	apptest.Poll(t, wait, "t up", func() bool { return apptest.Alive(pid(dir2)) })
 	p2 := scan(t, ours(t), sd2)
 	apptest.Poll(t, wait, "the lock message", func() bool {
 		return strings.Contains(p2.Stderr.String(), "supervise: fatal: unable to acquire t/supervise/lock: temporary failure\n")
@@ -264,10 +292,10 @@ func TestClientsInterop(t *testing.T) {
 				cmd.Env = apptest.Env(apptest.BinDir(t))
 			}
 			apptest.Start(t, cmd)
-			apptest.Poll(t, wait, "s up", func() bool { return alive(pid(dir)) && alive(pid(filepath.Join(dir, "log"))) })
+			apptest.Poll(t, wait, "s up", func() bool { return apptest.Alive(pid(dir)) && apptest.Alive(pid(filepath.Join(dir, "log"))) })
 			first := pid(dir)
 			run(t, c.svcProg, "-t", dir)
-			apptest.Poll(t, wait, "a new pid after svc -t", func() bool { n := pid(dir); return alive(n) && n != first })
+			apptest.Poll(t, wait, "a new pid after svc -t", func() bool { n := pid(dir); return apptest.Alive(n) && n != first })
 			run(t, c.svcProg, "-d", dir)
 			apptest.Poll(t, wait, "down", func() bool {
 				return strings.Contains(run(t, c.statPrg, dir), ": down ")
@@ -277,7 +305,7 @@ func TestClientsInterop(t *testing.T) {
 				t.Fatalf("svstat: %q", out)
 			}
 			run(t, c.svcProg, "-u", dir)
-			apptest.Poll(t, wait, "up again", func() bool { return alive(pid(dir)) })
+			apptest.Poll(t, wait, "up again", func() bool { return apptest.Alive(pid(dir)) })
 		})
 	}
 }
@@ -300,16 +328,15 @@ func TestSvscanboot(t *testing.T) {
 	cmd := exec.Command("unshare", "-m", "sh", "-c",
 		`mount -t tmpfs tmpfs /usr/local/bin && "$0" install-links /usr/local/bin && exec "$0" svscanboot "$1"`, exe, sd)
 	p := apptest.Start(t, cmd)
-	apptest.Poll(t, wait, "s up", func() bool { return alive(pid(filepath.Join(sd, "s"))) })
+	apptest.Poll(t, wait, "s up", func() bool { return apptest.Alive(pid(filepath.Join(sd, "s"))) })
 
 	// svscan took over the process (unshare runs sh as its child).
 	var title string
 	apptest.Poll(t, wait, "readproctitle showing the warning", func() bool {
-		for _, child := range children(p.Pid()) {
-			for _, grandchild := range append(children(child), child) {
-				b, _ := os.ReadFile("/proc/" + strconv.Itoa(grandchild) + "/cmdline")
-				if strings.HasPrefix(string(b), "readproctitle\x00service\x00errors:\x00") {
-					title = string(b)
+		for _, child := range apptest.Children(p.Pid()) {
+			for _, grandchild := range append(apptest.Children(child), child) {
+				if b := apptest.Cmdline(grandchild); strings.HasPrefix(b, "readproctitle\x00service\x00errors:\x00") {
+					title = b
 					return strings.Contains(title, "svscan: warning: unable to stat dangling: file does not exist\n")
 				}
 			}
@@ -319,23 +346,4 @@ func TestSvscanboot(t *testing.T) {
 	if n := len(title) - len("readproctitle\x00service\x00errors:\x00") - 1; n != 400 {
 		t.Errorf("the display is %d bytes, want 400", n)
 	}
-}
-
-// children lists the pids whose parent is pid.
-func children(pid int) []int {
-	ents, _ := os.ReadDir("/proc")
-	var out []int
-	for _, e := range ents {
-		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid ...
-		f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
-		if len(f) > 1 && f[1] == strconv.Itoa(pid) {
-			n, _ := strconv.Atoi(e.Name())
-			out = append(out, n)
-		}
-	}
-	return out
 }

@@ -2,6 +2,7 @@
 # environment, PATH lookup through the original environment, and every
 # error. PATH itself is left out of printed environments: the harness
 # sets it differently for the two runs.
+. "${PRELUDE:-$(dirname "$0")/prelude.sh}"
 
 mkdir e
 printf 'val1\nsecond\n' > e/A

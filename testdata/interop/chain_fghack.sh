@@ -1,5 +1,6 @@
 # fghack and pgrphack against Debian's.
 # fghack's child gets the pipe's write end on fds 3-33.
+. "${PRELUDE:-$(dirname "$0")/prelude.sh}"
 fghack sh -c 'cd /proc/$$/fd && echo *'; echo "rc=$?"
 3>/dev/null 7>/dev/null fghack sh -c 'cd /proc/$$/fd && echo *'
 # It waits for every holder of the pipe: a daemon's background child.

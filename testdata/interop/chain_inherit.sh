@@ -2,6 +2,7 @@
 # through Debian's: ignored signals (which Go's runtime replaces with its
 # own handlers at start-up), the ignores a shell gives background jobs,
 # and closed standard descriptors (on which the runtime opens /dev/null).
+. "${PRELUDE:-$(dirname "$0")/prelude.sh}"
 mkdir e; echo v > e/V
 for loader in "envdir e" "envuidgid nobody" "setuidgid nobody" "softlimit -c 0" "softlimit -m 100000000" "setlock lk" "fghack" "pgrphack"; do
 	echo "== $loader"

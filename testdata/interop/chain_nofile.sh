@@ -3,6 +3,7 @@
 # chained, and softlimit -o wins when given. (No memory limits in
 # front of our own applets here: the -race build the tests use cannot
 # start under them.)
+. "${PRELUDE:-$(dirname "$0")/prelude.sh}"
 ulimit -Sn 256
 ulimit -Hn 4096
 mkdir e; echo v > e/V

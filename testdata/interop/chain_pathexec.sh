@@ -3,6 +3,7 @@
 # search goes on past "does not exist", "access denied" and "permission
 # denied" and stops at anything else, reporting the last error that was
 # not "does not exist". PATH is set explicitly around our applet's path.
+. "${PRELUDE:-$(dirname "$0")/prelude.sh}"
 mkdir e; echo v > e/V
 ed=$(command -v envdir)
 printf '#!/bin/sh\necho "ran $0 $1"\n' > here; chmod 755 here

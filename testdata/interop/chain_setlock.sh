@@ -1,5 +1,6 @@
 # setlock against Debian's: the lock is an flock held by the exec'd
 # program on fd 3, released when it exits; -n -N -x -X; every failure.
+. "${PRELUDE:-$(dirname "$0")/prelude.sh}"
 setlock lk sh -c 'flock -n lk true; echo "held=$?"; grep flags /proc/$$/fdinfo/3'
 echo "rc=$?"
 flock -n lk true; echo "released=$?"

@@ -1,5 +1,6 @@
 # setuidgid and envuidgid against Debian's: the credentials and
 # environment the child sees, and every failure.
+. "${PRELUDE:-$(dirname "$0")/prelude.sh}"
 setuidgid nobody id
 setuidgid daemon sh -c 'id -u; id -g; id -G; echo "$HOME $USER"'
 setuidgid root id -G

@@ -1,6 +1,6 @@
 # multilog's startup errors, compared with Debian's: each is fatal
 # (exit 111) before any input is read, and nothing after startup is.
-stamp() { sed 's/@4000000[0-9a-f]\{17\}/@STAMP/g'; }
+. "${PRELUDE:-$(dirname "$0")/prelude.sh}"
 try() { printf 'x\n' | multilog "$@"; echo "rc=$?"; }
 touch afile; mkfifo fifo
 
@@ -25,7 +25,7 @@ echo '# a second multilog on a locked directory'
 mkfifo in
 exec 3<>in
 multilog ./held <in 3>&- & pid=$!
-i=0; while [ ! -f held/current ] && [ $i -lt 400 ]; do i=$((i + 1)); sleep 0.05; done
+waitfor test -f held/current
 try ./held
 exec 3>&-
 wait $pid; echo "rc=$?"

@@ -3,11 +3,7 @@
 # kept, and what happens when they fail or crash. A failing processor is
 # retried every 5 seconds forever, so those runs are killed once the
 # first messages are out.
-stamp() { sed 's/@4000000[0-9a-f]\{17\}/@STAMP/g'; }
-lsd() { echo "--- $1"; for f in $(ls "$1"); do echo "$(stat -c '%A %s' "$1/$f") $f"; done | stamp; }
-waitfor() { # waitfor FILE PATTERN: poll up to 20 s
-  i=0; while ! grep -q "$2" "$1" 2>/dev/null; do i=$((i + 1)); [ $i -lt 400 ] || { echo "timed out waiting for $2"; return 1; }; sleep 0.05; done
-}
+. "${PRELUDE:-$(dirname "$0")/prelude.sh}"
 seq 1 1500 >nums
 
 echo '# the processor filters previous into processed, carries state from fd 4 to fd 5'
@@ -25,18 +21,18 @@ multilog s4096 '!' ./e <nums; echo "rc=$?"; lsd e
 
 echo '# a failing processor: warned about, retried; previous and processed stay'
 multilog s4096 '!echo tried; exit 3' ./f <nums 2>ferr & pid=$!
-waitfor ferr 'processor failed'; kill -9 $pid; wait $pid 2>/dev/null
+waitfor grep -q 'processor failed' ferr; kill -9 $pid; wait $pid 2>/dev/null
 cat ferr; lsd f; cat f/processed
 echo '# ... and the next run salvages previous as .u'
 printf 'later\n' | multilog ./f; lsd f
 
 echo '# a processor killed by a signal: crashed (with a stale errno), then failed'
 multilog s4096 '!kill -9 $$' ./k <nums 2>kerr & pid=$!
-waitfor kerr 'processor failed'; kill -9 $pid; wait $pid 2>/dev/null
+waitfor grep -q 'processor failed' kerr; kill -9 $pid; wait $pid 2>/dev/null
 cat kerr; lsd k
 
 echo '# a processor that cannot be started: no state file in a continued directory'
 mkdir c; printf 'old\n' >c/current; chmod 744 c/current
 multilog s4096 '!cat' ./c <nums 2>cerr & pid=$!
-waitfor cerr 'processor failed'; kill -9 $pid; wait $pid 2>/dev/null
+waitfor grep -q 'processor failed' cerr; kill -9 $pid; wait $pid 2>/dev/null
 cat cerr

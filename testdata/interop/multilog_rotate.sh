@@ -2,8 +2,7 @@
 # Debian's. Input comes from regular files so that both read it in the
 # same blocks. Old files are listed in order with their names reduced to
 # @STAMP.s / .u; sizes and modes are compared exactly.
-stamp() { sed 's/@4000000[0-9a-f]\{17\}/@STAMP/g'; }
-lsd() { echo "--- $1"; for f in $(ls "$1"); do echo "$(stat -c '%A %s' "$1/$f") $f"; done | stamp; }
+. "${PRELUDE:-$(dirname "$0")/prelude.sh}"
 sums() { for f in $(ls "$1" | grep '^@') current; do cksum <"$1/$f"; done | cksum; }
 
 echo '# a fresh directory'

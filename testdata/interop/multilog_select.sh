@@ -1,7 +1,7 @@
 # multilog's selection, alerts (e) and status files (=), compared with
 # Debian's. Timestamps are replaced by @STAMP after checking their form;
 # files are shown through od so that every byte counts.
-stamp() { sed 's/@4000000[0-9a-f]\{17\}/@STAMP/g'; }
+. "${PRELUDE:-$(dirname "$0")/prelude.sh}"
 show() { for f in "$@"; do echo "--- $f $(stat -c %a "$f") $(wc -c <"$f")"; stamp <"$f" | od -An -c; done; }
 line() { awk -v n="$1" -v c="$2" 'BEGIN { s = ""; for (i = 0; i < n; i++) s = s c; print s }'; }
 

@@ -2,20 +2,14 @@
 # line being read and leaves the rest of the input unread, ALRM rotates
 # a non-empty current, HUP kills and leaves current to be salvaged.
 # Each step waits for the previous one by polling.
-stamp() { sed 's/@4000000[0-9a-f]\{17\}/@STAMP/g'; }
-lsd() { echo "--- $1"; for f in $(ls "$1"); do echo "$(stat -c '%A %s' "$1/$f") $f"; done | stamp; }
-waitfor() { # waitfor CONDITION: poll up to 20 s
-  i=0; while ! eval "$1"; do i=$((i + 1)); [ $i -lt 400 ] || { echo "timed out: $1"; return 1; }; sleep 0.05; done
-}
-# (a file being rotated may vanish between the test and the open)
-size() { { wc -c <"$1"; } 2>/dev/null || echo 0; }
+. "${PRELUDE:-$(dirname "$0")/prelude.sh}"
 mkfifo in
 
 echo '# TERM between lines: exit 0 at once'
 exec 3<>in
 printf 'one\ntwo\n' >&3
 multilog ./a <in 3>&- & pid=$!
-waitfor '[ "$(size a/current)" = 8 ]'
+waitfor eval '[ "$(size a/current)" = 8 ]'
 kill -TERM $pid; wait $pid; echo "rc=$?"
 exec 3>&-
 lsd a; cat a/current
@@ -24,7 +18,7 @@ echo '# TERM in the middle of a line: the line is finished, the rest unread'
 exec 3<>in
 printf 'first\npart' >&3
 multilog ./b <in 3>&- & pid=$!
-waitfor '[ "$(size b/current)" = 6 ]'
+waitfor eval '[ "$(size b/current)" = 6 ]'
 kill -TERM $pid
 # Nothing outside the process shows that it has seen the signal; give
 # it a moment before more input arrives.
@@ -33,7 +27,7 @@ printf 'ial\nnext\n' >&3
 wait $pid; echo "rc=$?"
 cat b/current
 multilog ./b2 <in 3>&- & pid2=$!
-waitfor '[ "$(size b2/current)" = 5 ]'
+waitfor eval '[ "$(size b2/current)" = 5 ]'
 exec 3>&-
 wait $pid2; echo "rc=$?"
 cat b2/current
@@ -41,13 +35,13 @@ cat b2/current
 echo '# ALRM rotates current only when it is not empty'
 exec 3<>in
 multilog ./c <in 3>&- & pid=$!
-waitfor '[ -f c/current ]'
+waitfor test -f c/current
 kill -ALRM $pid
 sleep 1 # (as above: the signal must be handled before the input comes)
 printf 'x\n' >&3
-waitfor '[ "$(size c/current)" = 2 ]'
+waitfor eval '[ "$(size c/current)" = 2 ]'
 kill -ALRM $pid
-waitfor '[ "$(size c/current)" = 0 ]'
+waitfor eval '[ "$(size c/current)" = 0 ]'
 lsd c
 exec 3>&-
 wait $pid; echo "rc=$?"
@@ -56,7 +50,7 @@ echo '# HUP kills; current stays 644 and becomes .u at the next start'
 exec 3<>in
 multilog ./h <in 3>&- & pid=$!
 printf 'y\n' >&3
-waitfor '[ "$(size h/current)" = 2 ]'
+waitfor eval '[ "$(size h/current)" = 2 ]'
 kill -HUP $pid
 { wait $pid; echo "rc=$?"; } 2>/dev/null # (the shell may or may not say "Hangup")
 exec 3>&-

@@ -1,5 +1,6 @@
 # readproctitle's exit codes: silent 100 for too few arguments or a
 # display shorter than five bytes, 0 at EOF.
+. "${PRELUDE:-$(dirname "$0")/prelude.sh}"
 readproctitle </dev/null; echo "no args: $?"
 readproctitle .... </dev/null; echo "one arg, four bytes: $?"
 readproctitle ..... </dev/null; echo "one arg, five bytes: $?"

@@ -2,9 +2,10 @@
 # svstat can print, with status files and an ok reader made by the
 # shell, so that the output is deterministic. Run with our clients and
 # with Debian's.
+. "${PRELUDE:-$(dirname "$0")/prelude.sh}"
 set -u
-# stamp SECONDS-FROM-NOW: 12 bytes of TAI64N as printf escapes
-stamp() {
+# stampat SECONDS-FROM-NOW: 12 bytes of TAI64N as printf escapes
+stampat() {
 	h=$(printf '%016x' $(( (1 << 62) + 10 + $(date +%s) + $1 )))
 	i=0
 	while [ $i -lt 16 ]; do
@@ -13,7 +14,7 @@ stamp() {
 	done
 	printf '\\000\\000\\001\\364'
 }
-future=$(stamp 100000)
+future=$(stampat 100000)
 # mk DIR STAMP PID(4 escaped bytes) PAUSED WANT [RUNIT]
 mk() {
 	mkdir -p "$1/supervise"
@@ -44,17 +45,17 @@ for d in up upnd paused wantdown all down downwantup downnd once runit short nos
 done
 # A holder started in the background may not have opened ok yet.
 for d in up upnd paused wantdown all down downwantup downnd once runit short nostatus statusdir loop; do
-	until svok "$d"; do sleep 0.01; done
+	waitfor svok "$d"
 done
 # A status that cannot be read (a directory) is not reported: the
 # reference prints what its buffer held from the previous directory.
 svstat statusdir up statusdir short statusdir
 svstat up upnd paused wantdown all down downwantup downnd once runit short nostatus statusdir loop noreader nosup missing file "$WORK/up" 2>&1 | sed 's/ 1[0-9][0-9] seconds/ 1NN seconds/'
 echo "svstat rc=$?"
-mk old "$(stamp -100)" '\322\004\000\000' '\000' u
+mk old "$(stampat -100)" '\322\004\000\000' '\000' u
 sleep 1000 <>old/supervise/ok &
 holders="$holders $!"
-until svok old; do sleep 0.01; done
+waitfor svok old
 # The stamp is 100 s old when made; a loaded machine may take seconds to get here.
 svstat old | sed 's/ 1[0-9][0-9] seconds/ 1NN seconds/'
 svstat; echo "no args rc=$?"

@@ -1,5 +1,6 @@
 # tai64nlocal on well-formed input, in several time zones, compared with
 # Debian's. Output is printed through od so that every byte shows.
+. "${PRELUDE:-$(dirname "$0")/prelude.sh}"
 gen() {
   printf '@4000000037c219bf2ef02e94 hello\n'
   printf '@4000000037c219bf2ef02e94\n'
