@@ -229,8 +229,15 @@ func adopted(t *testing.T, dir, proc string, parent int) {
 	if proc == "/proc" {
 		apptest.KillAtCleanup(t, orphan)
 	}
-	if s, _ := apptest.ReadStatAt(proc, orphan); s.Ppid != parent {
-		t.Errorf("the orphan's parent is %d, not svscan (%d)", s.Ppid, parent)
+	// The subshell that wrote the file is the orphan's parent until it
+	// exits, just after.
+	var ppid int
+	if !apptest.PollOK(wait, func() bool {
+		s, _ := apptest.ReadStatAt(proc, orphan)
+		ppid = s.Ppid
+		return ppid == parent
+	}) {
+		t.Errorf("the orphan's parent is %d, not svscan (%d)", ppid, parent)
 	}
 	apptest.Poll(t, wait, "the orphan reaped", func() bool { _, ok := apptest.ReadStatAt(proc, orphan); return !ok })
 }
