@@ -50,7 +50,7 @@ func listApplets(usage bool) int {
 		b.WriteString("daemontools: daemontools 0.76 in one executable\n" +
 			"usage: daemontools APPLET [ARG...]\n" +
 			"       APPLET [ARG...]             (through a link named APPLET)\n" +
-			"       daemontools install-links [-f] DIR\n" +
+			"       daemontools install-links [-f] [-r] DIR\n" +
 			"       daemontools --list\n" +
 			"applets:\n")
 	}
@@ -65,74 +65,6 @@ func listApplets(usage bool) int {
 	}
 	if _, err := os.Stdout.WriteString(b.String()); err != nil {
 		return diag.Fatal(Multicall, 111, "unable to write output", err)
-	}
-	return 0
-}
-
-const installUsage = "daemontools install-links [-f] DIR"
-
-// installLinks creates DIR/NAME -> executable for every applet. Links
-// that already point at the executable are left alone; anything else in
-// the way is an error unless -f, and a directory is never replaced.
-// Conflicts are found before anything is changed.
-func installLinks(args []string) int {
-	force := false
-	for len(args) > 0 && strings.HasPrefix(args[0], "-") && args[0] != "-" {
-		switch args[0] {
-		case "-f", "--force":
-			force = true
-		case "--":
-			args = args[1:]
-			goto done
-		default:
-			return diag.Usage(Multicall, 100, installUsage)
-		}
-		args = args[1:]
-	}
-done:
-	if len(args) != 1 {
-		return diag.Usage(Multicall, 100, installUsage)
-	}
-	dir := args[0]
-	exe, err := os.Executable()
-	if err != nil {
-		return diag.Fatal(Multicall, 111, "unable to find the running executable", err)
-	}
-	if exe, err = filepath.Abs(exe); err != nil {
-		return diag.Fatal(Multicall, 111, "unable to find the running executable", err)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return diag.Fatal(Multicall, 111, "unable to create "+dir, err)
-	}
-
-	var todo []string
-	for _, name := range Names() {
-		path := filepath.Join(dir, name)
-		if target, err := os.Readlink(path); err == nil && target == exe {
-			continue
-		}
-		fi, err := os.Lstat(path)
-		switch {
-		case err == nil && fi.IsDir():
-			return diag.Fatal(Multicall, 100, "unable to replace "+path+": is a directory", nil)
-		case err == nil && !force:
-			return diag.Fatal(Multicall, 100, "unable to create "+path+": file already exists (use -f to replace it)", nil)
-		case err != nil && !os.IsNotExist(err):
-			return diag.Fatal(Multicall, 111, "unable to stat "+path, err)
-		}
-		todo = append(todo, name)
-	}
-	for _, name := range todo {
-		path := filepath.Join(dir, name)
-		tmp := filepath.Join(dir, "."+name+".install-links")
-		os.Remove(tmp)
-		if err := os.Symlink(exe, tmp); err != nil {
-			return diag.Fatal(Multicall, 111, "unable to create "+path, err)
-		}
-		if err := os.Rename(tmp, path); err != nil {
-			os.Remove(tmp)
-			return diag.Fatal(Multicall, 111, "unable to create "+path, err)
-		}
 	}
 	return 0
 }
