@@ -7,7 +7,11 @@ BIN      := bin/daemontools
 # signal state and closed standard fds it inherited before the Go runtime
 # changes them, so that the chain loaders can pass them on (privs/start.go).
 ENTRY := $(if $(filter linux/amd64,$(shell $(GO) env GOOS)/$(shell $(GO) env GOARCH)),-E=github.com/daemontools-go/daemontools/privs.entry)
-GOFLAGS_BUILD := -trimpath -ldflags='-s -w -buildid= $(ENTRY)'
+# `daemontools --version`: the git description of the sources, when
+# they are a git checkout (else the executable falls back to the module
+# version the go command records, then "devel").
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+GOFLAGS_BUILD := -trimpath -ldflags='-s -w -buildid= $(ENTRY) $(if $(VERSION),-X=github.com/daemontools-go/daemontools/applets.version=$(VERSION))'
 # Fuzz each target this long in `make test` (the seeds always run).
 FUZZTIME ?= 3s
 # The stripped static binary is checked against this hard limit.

@@ -34,6 +34,8 @@ func Main(argv []string) int {
 		return listApplets(true)
 	case "--list", "list":
 		return listApplets(false)
+	case "--version", "version":
+		return write("daemontools " + Version() + "\n")
 	case "install-links":
 		return installLinks(argv[2:])
 	default:
@@ -52,6 +54,7 @@ func listApplets(usage bool) int {
 			"       APPLET [ARG...]             (through a link named APPLET)\n" +
 			"       daemontools install-links [-f] [-r] DIR\n" +
 			"       daemontools --list\n" +
+			"       daemontools --version\n" +
 			"applets:\n")
 	}
 	for _, a := range All() {
@@ -63,7 +66,12 @@ func listApplets(usage bool) int {
 		b.WriteString(a.Summary)
 		b.WriteByte('\n')
 	}
-	if _, err := os.Stdout.WriteString(b.String()); err != nil {
+	return write(b.String())
+}
+
+// write prints s on stdout: the dispatcher's own output.
+func write(s string) int {
+	if _, err := os.Stdout.WriteString(s); err != nil {
 		return diag.Fatal(Multicall, 111, "unable to write output", err)
 	}
 	return 0
