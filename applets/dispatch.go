@@ -17,13 +17,16 @@ const Multicall = "daemontools"
 //
 // The applet is basename(argv[0]) when that names an applet (a link in a
 // symlink farm); otherwise the executable is the dispatcher and the
-// applet is argv[1] (`daemontools svc -d /service/ftpd`).
+// applet is argv[1] (`daemontools svc -d /service/ftpd`). In that form
+// the process takes the applet's name, as ps and pidof see it, before
+// the applet runs (see become).
 func Main(argv []string) int {
 	name := Multicall
 	if len(argv) > 0 {
 		name = filepath.Base(argv[0])
 	}
 	if a, ok := Lookup(name); ok {
+		nameThread(a.Name)
 		return a.Main(append([]string{name}, argv[1:]...))
 	}
 	if len(argv) < 2 {
@@ -40,7 +43,7 @@ func Main(argv []string) int {
 		return installLinks(argv[2:])
 	default:
 		if a, ok := Lookup(cmd); ok {
-			return a.Main(append([]string{cmd}, argv[2:]...))
+			return a.Main(become(a.Name, argv))
 		}
 		return diag.Fatal(Multicall, 100, "unknown applet: "+cmd, nil)
 	}
