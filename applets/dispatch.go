@@ -33,8 +33,10 @@ func Main(argv []string) int {
 		return listApplets(true)
 	}
 	switch cmd := argv[1]; cmd {
-	case "-h", "--help", "help":
+	case "-h", "--help":
 		return listApplets(true)
+	case "help":
+		return help(argv[2:])
 	case "--list", "list":
 		return listApplets(false)
 	case "--version", "version":
@@ -49,12 +51,21 @@ func Main(argv []string) int {
 	}
 }
 
+// write prints s on stdout: the dispatcher's own output.
+func write(s string) int {
+	if _, err := os.Stdout.WriteString(s); err != nil {
+		return diag.Fatal(Multicall, 111, "unable to write output", err)
+	}
+	return 0
+}
+
 func listApplets(usage bool) int {
 	var b strings.Builder
 	if usage {
 		b.WriteString("daemontools: daemontools 0.76 in one executable\n" +
 			"usage: daemontools APPLET [ARG...]\n" +
 			"       APPLET [ARG...]             (through a link named APPLET)\n" +
+			"       daemontools help [APPLET]   (the manual of APPLET)\n" +
 			"       daemontools install-links [-f] [-r] DIR\n" +
 			"       daemontools --list\n" +
 			"       daemontools --version\n" +
@@ -66,16 +77,27 @@ func listApplets(usage bool) int {
 		for i := len(a.Name); i < 15; i++ {
 			b.WriteByte(' ')
 		}
-		b.WriteString(a.Summary)
+		b.WriteString(a.Short)
 		b.WriteByte('\n')
 	}
 	return write(b.String())
 }
 
-// write prints s on stdout: the dispatcher's own output.
-func write(s string) int {
-	if _, err := os.Stdout.WriteString(s); err != nil {
-		return diag.Fatal(Multicall, 111, "unable to write output", err)
+const helpUsage = "daemontools help [APPLET]"
+
+// help prints the manual of one applet (or of the dispatcher), or the
+// list of applets when none is named.
+func help(args []string) int {
+	switch {
+	case len(args) == 0:
+		return listApplets(true)
+	case len(args) > 1:
+		return diag.Usage(Multicall, 100, helpUsage)
+	case args[0] == Multicall:
+		return write(Help(&Dispatcher))
 	}
-	return 0
+	if a, ok := Lookup(args[0]); ok {
+		return write(Help(a))
+	}
+	return diag.Fatal(Multicall, 100, "unknown applet: "+args[0], nil)
 }
