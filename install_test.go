@@ -80,6 +80,17 @@ func TestMakeInstall(t *testing.T) {
 		if err != nil || len(out) != 0 {
 			t.Errorf("groff -ww -man %s: %v\n%s", p, err, out)
 		}
+		if _, err := exec.LookPath("man"); err == nil {
+			// As a reader sees it, where lines that cannot be
+			// filled are reported too.
+			cmd := exec.Command("man", "--warnings", "-l", p)
+			cmd.Env = append(os.Environ(), "MANWIDTH=80", "MAN_KEEP_FORMATTING=")
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			if err := cmd.Run(); err != nil || stderr.Len() != 0 {
+				t.Errorf("man --warnings -l %s: %v\n%s", p, err, stderr.String())
+			}
+		}
 		text, err := exec.Command("groff", "-man", "-Tascii", "-P-bcou", p).Output()
 		name := strings.TrimSuffix(filepath.Base(p), filepath.Ext(p))
 		if err != nil || !strings.Contains(string(text), "NAME\n       "+name+" - ") {

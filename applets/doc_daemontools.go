@@ -85,11 +85,11 @@ What the process inherited is passed on [from ours]
     Before any of our code runs, the Go runtime replaces the handler
     of nearly every signal (an inherited ignore is lost), unblocks
     the signals it needs, and opens /dev/null on a closed descriptor
-    0, 1 or 2. On linux/amd64, make build links the executable
-    (-ldflags=-E=github.com/daemontools-go/daemontools/privs.entry)
-    to start at a few instructions that record that state first: the
-    chain loaders put it back before they run the next program, and
-    the filters close a descriptor that was closed. Built otherwise,
+    0, 1 or 2. On linux/amd64, make build links the executable to
+    start at an entry point of ours (privs.entry, a few instructions)
+    that records that state first: the chain loaders put it back
+    before they run the next program, and the filters close a
+    descriptor that was closed. Built otherwise,
     the next program sees what the runtime left. Either way, a
     variable that appears twice in the environment is passed on
     once, and the open-files limit, which the runtime raises, is put

@@ -65,8 +65,10 @@ func Page(a *applets.Applet, version, date string) (string, error) {
 	}
 	var b strings.Builder
 	b.WriteString(`.\" Made by applets/internal/mangen from the applet table; do not edit.` + "\n")
+	// No hyphenation, so that option names and paths stay whole: the
+	// man macros read the HY register at .TH (a .nh would not last).
+	b.WriteString(".nr HY 0\n")
 	fmt.Fprintf(&b, ".TH %s %d %s %s \"daemontools\"\n", a.Name, a.Section, quote(date), quote("daemontools "+version))
-	b.WriteString(".nh\n") // no hyphenation: option names and paths stay whole
 	b.WriteString(".SH NAME\n" + escape(a.Name) + ` \- ` + escape(a.Short) + "\n")
 	b.WriteString(".SH SYNOPSIS\n")
 	for _, form := range strings.Split(a.UsageLine, "\n") {

@@ -47,7 +47,7 @@ func TestPage(t *testing.T) {
 			if strings.HasPrefix(l, ".") && !strings.HasPrefix(l, `.\"`) {
 				req, _, _ := strings.Cut(l[1:], " ")
 				switch req {
-				case "TH", "SH", "SY", "YS", "PP", "TP", "IP", "RS", "RE", "nf", "fi", "nh":
+				case "nr", "TH", "SH", "SY", "YS", "PP", "TP", "IP", "RS", "RE", "nf", "fi":
 				default:
 					t.Errorf("%s line %d: request %q", a.Name, i+1, l)
 				}
