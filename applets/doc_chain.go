@@ -8,10 +8,10 @@ package applets
 
 // chainExec says how child is found and run.
 const chainExec = `
-child is run in the same process, so its exit status is the exit
-status. A child without a slash is searched for in PATH (/bin:/usr/bin
-if PATH is unset; an empty entry is the current directory). There is
-no shell: a script needs its #! line.
+child replaces the loader in the same process (same pid), so the exit
+status is child's. A child without a slash is searched for in PATH
+(/bin:/usr/bin if PATH is unset; an empty entry is the current
+directory). There is no shell: a script needs its #! line.
 `
 
 // chainInherited is the difference every chain loader has.
@@ -258,12 +258,12 @@ Run a cron job unless the last one is still running:
 const fghackDoc = `
 fghack runs child, a program that puts itself in the background, and
 stays in the foreground until child and everything it started are
-done, so that supervise(8) can watch it. child is given 31 copies of
-the write end of a pipe (descriptors 3 and up); fghack reads the
-pipe until every process holding one of them has closed it or
+done, so that supervise(8) can watch it. fghack forks; child is given
+31 copies of the write end of a pipe (descriptors 3 and up) and run
+as the other loaders run it (PATH searched, no shell); fghack reads
+the pipe until every process holding one of them has closed it or
 exited, then waits for child and exits with its status. A daemon that
 closes all its descriptors defeats it.
-` + chainExec + `
 
 EXIT STATUS
 
@@ -297,7 +297,17 @@ of its own (setsid(2); a failure, as when it is already a session
 leader, is ignored), so that a program that signals its own process
 group does not signal supervise, and signals sent to supervise's
 group do not reach it.
-` + chainExec + chainExitUsage100 + `
+` + chainExec + `
+EXIT STATUS
+
+The exit status of child, once it runs. Before that:
+
+100
+    A usage error.
+
+111
+    child cannot be run ("pgrphack: fatal: unable to run child:
+    ERR").
 
 DIFFERENCES FROM DAEMONTOOLS 0.76
 ` + chainInherited

@@ -29,10 +29,10 @@ not directories are ignored.
 
 svscan holds both ends of every pipe between a service and its
 logger for as long as it runs, so a logger or a service that restarts
-finds the same pipe, and no line is lost in between. The services and
-loggers inherit svscan's environment and standard input; a service's
-standard error, and a logger's standard output and error, are
-svscan's.
+finds the same pipe, and no line is lost in between. Services and
+loggers inherit svscan's environment. A service's standard input and
+error are svscan's (its standard output too, when it has no log); a
+logger's standard output and error are svscan's.
 
 svscan runs until it is stopped with SIGTERM or SIGINT (see SIGNALS)
 or killed. Its messages go to standard error: "svscan: warning: ..."
