@@ -89,11 +89,10 @@ What the process inherited is passed on [from ours]
     start at an entry point of ours (privs.entry, a few instructions)
     that records that state first: the chain loaders put it back
     before they run the next program, and the filters close a
-    descriptor that was closed. Built otherwise,
-    the next program sees what the runtime left. Either way, a
-    variable that appears twice in the environment is passed on
-    once, and the open-files limit, which the runtime raises, is put
-    back exactly.
+    descriptor that was closed. Built otherwise, the next program sees
+    what the runtime left. Either way, a variable that appears twice
+    in the environment is passed on once, and the open-files limit,
+    which the runtime raises, is put back exactly.
 
 Closed standard descriptors need /dev/null [from ours]
     The executable needs /dev/null to exist when it is started with a
