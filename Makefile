@@ -7,18 +7,47 @@ BIN      := bin/daemontools
 # signal state and closed standard fds it inherited before the Go runtime
 # changes them, so that the chain loaders can pass them on (privs/start.go).
 ENTRY := $(if $(filter linux/amd64,$(shell $(GO) env GOOS)/$(shell $(GO) env GOARCH)),-E=github.com/daemontools-go/daemontools/privs.entry)
-GOFLAGS_BUILD := -trimpath -ldflags='-s -w -buildid= $(ENTRY)'
+# `daemontools --version`: the git description of the sources, when
+# they are a git checkout (else the executable falls back to the module
+# version the go command records, then "devel").
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
+GOFLAGS_BUILD := -trimpath -ldflags='-s -w -buildid= $(ENTRY) $(if $(VERSION),-X=github.com/daemontools-go/daemontools/applets.version=$(VERSION))'
+# make install: DESTDIR stages the tree, PREFIX is where it will live.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BINDIR  := $(PREFIX)/bin
+MANDIR  := $(PREFIX)/share/man
+# make man writes the pages here (not committed), dated by the last commit.
+MANBUILD ?= bin/man
+DATE ?= $(shell git log -1 --format=%cs 2>/dev/null)
 # Fuzz each target this long in `make test` (the seeds always run).
 FUZZTIME ?= 3s
 # The stripped static binary is checked against this hard limit.
 MAX_BIN_BYTES := 4194304
 
-.PHONY: all build test vet fmt-check unit fuzz size-check run bench install-links clean
+.PHONY: all build man install test vet fmt-check unit fuzz size-check run bench install-links clean
 
 all: build
 
 build:
 	CGO_ENABLED=0 $(GO) build $(GOFLAGS_BUILD) -o $(BIN) .
+
+# The manual pages, made from the applet table by a separate generator
+# (applets/internal/mangen), so that the troff writer is not in the
+# executable.
+man:
+	rm -rf $(MANBUILD)
+	$(GO) run ./applets/internal/mangen -o $(MANBUILD) $(if $(VERSION),-version $(VERSION)) \
+	  $(if $(DATE),-date $(DATE))
+
+# The executable, its links (relative, so that a DESTDIR staging tree
+# works once moved into place) and the manual pages.
+install: build man
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man8
+	install -m 755 $(BIN) $(DESTDIR)$(BINDIR)/daemontools
+	$(DESTDIR)$(BINDIR)/daemontools install-links -f -r $(DESTDIR)$(BINDIR)
+	install -m 644 $(MANBUILD)/man1/*.1 $(DESTDIR)$(MANDIR)/man1
+	install -m 644 $(MANBUILD)/man8/*.8 $(DESTDIR)$(MANDIR)/man8
 
 test: fmt-check vet size-check unit fuzz
 

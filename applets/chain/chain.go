@@ -12,13 +12,13 @@ import (
 )
 
 func init() {
-	applets.Register(applets.Applet{Name: "envdir", Summary: "run a program with environment variables set from a directory", Main: envdir})
-	applets.Register(applets.Applet{Name: "envuidgid", Summary: "run a program with UID and GID set to an account's ids", Main: envuidgid})
-	applets.Register(applets.Applet{Name: "fghack", Summary: "keep a self-backgrounding daemon in the foreground", Main: fghack})
-	applets.Register(applets.Applet{Name: "pgrphack", Summary: "run a program in a new session and process group", Main: pgrphack})
-	applets.Register(applets.Applet{Name: "setlock", Summary: "run a program holding a lock file", Main: setlock})
-	applets.Register(applets.Applet{Name: "setuidgid", Summary: "run a program under an account's uid and gid", Main: setuidgid})
-	applets.Register(applets.Applet{Name: "softlimit", Summary: "run a program with soft resource limits", Main: softlimit})
+	applets.Register("envdir", envdir)
+	applets.Register("envuidgid", envuidgid)
+	applets.Register("fghack", fghack)
+	applets.Register("pgrphack", pgrphack)
+	applets.Register("setlock", setlock)
+	applets.Register("setuidgid", setuidgid)
+	applets.Register("softlimit", softlimit)
 }
 
 // cannotRun reports that no candidate for child could be exec'd: always
@@ -58,7 +58,7 @@ func errnoOf(err error) error {
 func setuidgid(argv []string) int {
 	const prog = "setuidgid"
 	if len(argv) < 3 {
-		return diag.Usage(prog, 100, "setuidgid account child")
+		return diag.Usage(prog, 100, applets.UsageOf(prog))
 	}
 	u, err := privs.LookupUser(argv[1])
 	if err != nil {
@@ -80,7 +80,7 @@ func setuidgid(argv []string) int {
 func envuidgid(argv []string) int {
 	const prog = "envuidgid"
 	if len(argv) < 3 {
-		return diag.Usage(prog, 100, "envuidgid account child")
+		return diag.Usage(prog, 100, applets.UsageOf(prog))
 	}
 	u, err := privs.LookupUser(argv[1])
 	if err != nil {
@@ -106,7 +106,7 @@ func decimal(n int) string {
 func envdir(argv []string) int {
 	const prog = "envdir"
 	if len(argv) < 3 {
-		return diag.Usage(prog, 111, "envdir dir child")
+		return diag.Usage(prog, 111, applets.UsageOf(prog))
 	}
 	dir := argv[1]
 	changes, err := privs.ReadEnvDir(dir)

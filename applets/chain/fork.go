@@ -3,6 +3,7 @@ package chain
 import (
 	"syscall"
 
+	"github.com/daemontools-go/daemontools/applets"
 	"github.com/daemontools-go/daemontools/applets/internal/diag"
 	"github.com/daemontools-go/daemontools/privs"
 )
@@ -10,7 +11,7 @@ import (
 func fghack(argv []string) int {
 	const prog = "fghack"
 	if len(argv) < 2 {
-		return diag.Usage(prog, 100, "fghack child")
+		return diag.Usage(prog, 100, applets.UsageOf(prog))
 	}
 	if privs.StandIn() {
 		// The child of an fghack that had limits to pass on: run the
@@ -42,7 +43,7 @@ func fghack(argv []string) int {
 func pgrphack(argv []string) int {
 	const prog = "pgrphack"
 	if len(argv) < 2 {
-		return diag.Usage(prog, 100, "pgrphack child")
+		return diag.Usage(prog, 100, applets.UsageOf(prog))
 	}
 	// The reference ignores a failure (we are already a session leader).
 	syscall.Setsid()

@@ -1,12 +1,11 @@
 package chain
 
 import (
+	"github.com/daemontools-go/daemontools/applets"
 	"github.com/daemontools-go/daemontools/applets/getopt"
 	"github.com/daemontools-go/daemontools/applets/internal/diag"
 	"github.com/daemontools-go/daemontools/privs"
 )
-
-const softlimitUsage = "softlimit [-a allbytes] [-c corebytes] [-d databytes] [-f filebytes] [-l lockbytes] [-m membytes] [-o openfiles] [-p processes] [-r residentbytes] [-s stackbytes] [-t cpusecs] child"
 
 // softlimitResources maps each option to the limits it sets, in the
 // reference's order (-m: data, stack, locked memory, address space).
@@ -51,7 +50,7 @@ func softlimit(argv []string) int {
 		// value hides any bad option after it.
 		value, toHard, valid := privs.ParseLimit(p.Arg)
 		if opt == getopt.Error || !valid {
-			return diag.Usage(prog, 100, softlimitUsage)
+			return diag.Usage(prog, 100, applets.UsageOf(prog))
 		}
 		for _, res := range softlimitResources(opt) {
 			limits = append(limits, privs.Limit{Resource: res, Value: value, ToHard: toHard})
@@ -59,7 +58,7 @@ func softlimit(argv []string) int {
 	}
 	child := p.Rest()
 	if len(child) == 0 {
-		return diag.Usage(prog, 100, softlimitUsage)
+		return diag.Usage(prog, 100, applets.UsageOf(prog))
 	}
 	// The limits are set just before the exec, with everything it needs
 	// built beforehand, or handed down when the child is another of our

@@ -1,6 +1,7 @@
 package chain
 
 import (
+	"github.com/daemontools-go/daemontools/applets"
 	"github.com/daemontools-go/daemontools/applets/getopt"
 	"github.com/daemontools-go/daemontools/applets/internal/diag"
 	"github.com/daemontools-go/daemontools/privs"
@@ -8,7 +9,6 @@ import (
 
 func setlock(argv []string) int {
 	const prog = "setlock"
-	const usage = "setlock [ -nNxX ] file program [ arg ... ]"
 	nowait, quiet := false, false
 	p := getopt.New(argv, "nNxX")
 	for {
@@ -26,12 +26,12 @@ func setlock(argv []string) int {
 		case 'X':
 			quiet = false
 		default:
-			return diag.Usage(prog, 100, usage)
+			return diag.Usage(prog, 100, applets.UsageOf(prog))
 		}
 	}
 	rest := p.Rest()
 	if len(rest) < 2 {
-		return diag.Usage(prog, 100, usage)
+		return diag.Usage(prog, 100, applets.UsageOf(prog))
 	}
 	file, child := rest[0], rest[1:]
 	if _, err := privs.Lock(file, nowait); err != nil {

@@ -16,7 +16,7 @@ import (
 const prog = "multilog"
 
 func init() {
-	applets.Register(applets.Applet{Name: "multilog", Summary: "read a log and save selected lines in rotated directories", Main: Main})
+	applets.Register("multilog", Main)
 }
 
 // Main runs `multilog script...`. There is no usage error: with no

@@ -14,7 +14,7 @@ import (
 )
 
 func init() {
-	applets.Register(applets.Applet{Name: "readproctitle", Summary: "show error messages in the process title", Main: Main})
+	applets.Register("readproctitle", Main)
 }
 
 // Main implements `readproctitle L... D`. D, the last argument, is the

@@ -12,7 +12,7 @@ import (
 )
 
 func init() {
-	applets.Register(applets.Applet{Name: "supervise", Summary: "start and watch a service", Main: Main})
+	applets.Register("supervise", Main)
 }
 
 // Main is `supervise dir`.
@@ -24,7 +24,7 @@ func Main(argv []string) int {
 		}
 	}
 	if len(argv) != 2 {
-		return diag.Usage("supervise", 100, "supervise dir")
+		return diag.Usage("supervise", 100, applets.UsageOf("supervise"))
 	}
 	// Whatever we inherited without close-on-exec must not reach ./run:
 	// the reference's children see only fds 0-2.

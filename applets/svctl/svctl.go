@@ -15,12 +15,10 @@ import (
 )
 
 func init() {
-	applets.Register(applets.Applet{Name: "svc", Summary: "control supervised services", Main: Svc})
-	applets.Register(applets.Applet{Name: "svok", Summary: "check whether supervise is running", Main: Svok})
-	applets.Register(applets.Applet{Name: "svstat", Summary: "print the status of supervised services", Main: Svstat})
+	applets.Register("svc", Svc)
+	applets.Register("svok", Svok)
+	applets.Register("svstat", Svstat)
 }
-
-const svcOptions = "svc options: u up, d down, o once, x exit, p pause, c continue, h hup, a alarm, i interrupt, t term, k kill"
 
 // svc keeps at most this many distinct letters, as the reference does
 // (there are only 11 anyway).
@@ -38,7 +36,7 @@ func Svc(argv []string) int {
 			break
 		}
 		if c == getopt.Error {
-			diag.Write(svcOptions + "\n")
+			diag.Write(applets.UsageOf("svc") + "\n")
 			return 100
 		}
 		if len(cmds) < maxCommands && bytes.IndexByte(cmds, c) < 0 {
@@ -89,7 +87,7 @@ func openCwd() (int, error) {
 // on errors. Only the first argument counts.
 func Svok(argv []string) int {
 	if len(argv) < 2 {
-		return diag.Usage("svok", 100, "svok dir")
+		return diag.Usage("svok", 100, applets.UsageOf("svok"))
 	}
 	dir := argv[1]
 	if err := syscall.Chdir(dir); err != nil {

@@ -15,8 +15,8 @@ import (
 )
 
 func init() {
-	applets.Register(applets.Applet{Name: "svscan", Summary: "start and watch a collection of services", Main: Main})
-	applets.Register(applets.Applet{Name: "svscanboot", Summary: "start svscan with its output shown by readproctitle", Main: bootMain})
+	applets.Register("svscan", Main)
+	applets.Register("svscanboot", bootMain)
 }
 
 // Main is `svscan [dir]`: it supervises every service directory in dir

@@ -13,8 +13,8 @@ import (
 )
 
 func init() {
-	applets.Register(applets.Applet{Name: "tai64n", Summary: "put a precise timestamp on each line", Main: stampMain})
-	applets.Register(applets.Applet{Name: "tai64nlocal", Summary: "convert TAI64N labels at line starts to local time", Main: localMain})
+	applets.Register("tai64n", stampMain)
+	applets.Register("tai64nlocal", localMain)
 }
 
 const (
