@@ -160,6 +160,7 @@ func (s *Supervisor) adoptedExited(pidfd int) {
 		s.pidfd = -1
 		s.live = 0
 		s.exited = true
+		s.ws = wsUnknown
 	}
 	s.mu.Unlock()
 	s.wake()

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/daemontools-go/daemontools/timefmt"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -87,6 +89,9 @@ var errPartialWrite = errors.New("partial write")
 func (s *Supervisor) writeStatus() {
 	st := Status{Stamp: s.stamp}
 	s.m.status(&st)
+	if at, ok := s.m.timer(); ok && st.Ext.Phase == PhaseBackoff {
+		st.Ext.Restart = timefmt.FromTime(time.Now().Add(at - now()))
+	}
 	b := st.Encode()
 	fd, err := unix.Openat(int(s.dirfd), "supervise/status.new", unix.O_WRONLY|unix.O_NONBLOCK|unix.O_TRUNC|unix.O_CREAT|unix.O_CLOEXEC, 0o644)
 	if err != nil {

@@ -25,6 +25,15 @@ import (
 //	execFailed   ./run could not be executed and no stand-in child
 //	             reports it: after the pause, as if it had died
 //
+// A service whose directory opts in (EXTENSIONS.md §2; lifecycle.go)
+// has four more:
+//
+//	stopping     asked down with timeout-kill: killed when it runs out
+//	finishing    ./run has ended and ./finish runs
+//	backoff      ./run has ended and is started again when the pause
+//	             restart-backoff asks for has passed
+//	failed       restart-limit gave up: down until u or o
+//
 // Flags that are not states ride along: want and wantUp (the want
 // byte), paused, exit (x was received), and runit's term.
 type state uint8
@@ -34,6 +43,10 @@ const (
 	up
 	forkWait
 	execFailed
+	stopping
+	finishing
+	backoff
+	failed
 	nStates
 )
 
@@ -41,23 +54,25 @@ const (
 type eventKind uint8
 
 const (
-	eNew        eventKind = iota // New has set the directory up and found no survivor
-	eAdopted                     // New adopted a survivor: event.pid, with the want byte and flags recorded beside it
-	eBegin                       // Run begins
-	eResumed                     // Run begins again after a crash; event.pid is the child the reaper knows, 0 if none
-	eUp                          // control byte u
-	eDown                        // d
-	eOnce                        // o
-	ePause                       // p
-	eCont                        // c
-	eExit                        // x
-	eSignal                      // h a i t k (daemontools), q 1 2 (runit): event.sig
-	eExited                      // the child has ended
-	eStarted                     // ./run runs as event.pid
-	eExecFailed                  // ./run could not be executed; the supervisor reported it itself
-	eForkFailed                  // no process could be made
-	eTimer                       // the time set by doTimer has come
-	eStop                        // the host asks the Supervisor to leave, as x; event.down: bring the service down first, as d
+	eNew           eventKind = iota // New has set the directory up and found no survivor
+	eAdopted                        // New adopted a survivor: event.pid, with the want byte and flags recorded beside it
+	eBegin                          // Run begins
+	eResumed                        // Run begins again after a crash; event.pid is the child the reaper knows, 0 if none
+	eUp                             // control byte u
+	eDown                           // d
+	eOnce                           // o
+	ePause                          // p
+	eCont                           // c
+	eExit                           // x
+	eSignal                         // h a i t k (daemontools), q 1 2 (runit): event.sig
+	eExited                         // the child has ended: event.ws
+	eStarted                        // ./run runs as event.pid
+	eExecFailed                     // ./run could not be executed; the supervisor reported it itself
+	eForkFailed                     // no process could be made
+	eTimer                          // the machine's timer is due (see timer)
+	eStop                           // the host asks the Supervisor to leave, as x; event.down: bring the service down first, as d
+	eFinishStarted                  // ./finish runs as event.pid
+	eFinishFailed                   // ./finish could not be started; the supervisor reported why
 	nEvents
 )
 
@@ -65,46 +80,51 @@ const (
 // the same reason.
 type event struct {
 	kind   eventKind
-	sig    uint8 // eSignal
-	down   bool  // eStop
-	want   byte  // eAdopted: the want byte
-	paused bool  // eAdopted
-	term   bool  // eAdopted
-	pid    int32 // eAdopted, eResumed, eStarted
+	sig    uint8  // eSignal
+	down   bool   // eStop
+	want   byte   // eAdopted: the want byte
+	paused bool   // eAdopted
+	term   bool   // eAdopted
+	phase  uint8  // eAdopted: the extension's phase, as recorded
+	pid    int32  // eAdopted, eResumed, eStarted, eFinishStarted
+	ws     uint16 // eExited: the wait status
 }
 
 // effectKind is what the Supervisor does for the machine.
 type effectKind uint8
 
 const (
-	doSignal   effectKind = iota + 1 // send the signal effect.arg to the child, if there is one
-	doStamp                          // the pid has changed: take a new stamp
-	doAnnounce                       // write the status file
-	doStart                          // start ./run; what came of it is the next event handled
-	doPause                          // sleep for the delay effect.arg names, reading and handling nothing meanwhile (the reference's sleep)
-	doTimer                          // deliver eTimer once the delay effect.arg names has passed, after the events already waiting
-	doPoll                           // read one control byte if one is waiting, and handle it
-	doLeave                          // Run returns; the status file has been written for the last time
+	doSignal      effectKind = iota + 1 // send the signal effect.arg to the child, if there is one
+	doStamp                             // the pid has changed: take a new stamp
+	doAnnounce                          // write the status file
+	doStart                             // start ./run; what came of it is the next event handled
+	doPause                             // sleep for the delay effect.arg names, reading and handling nothing meanwhile (the reference's sleep)
+	doDeadline                          // the machine's timer has moved: wake for it
+	doPoll                              // read one control byte if one is waiting, and handle it
+	doLeave                             // Run returns; the status file has been written for the last time
+	doSignalGroup                       // send the signal effect.arg to the process group ./run leads, and KILL to its cgroup
+	doFinish                            // start ./finish; what came of it is the next event handled
+	doWarn                              // report the warning effect.arg names
 )
 
-// effect is one thing to do: its kind, and the signal (doSignal) or
-// the delay (doPause, doTimer). Two bytes, so that the lists of the
-// events being handled cost a Supervisor's goroutine little stack.
+// effect is one thing to do: its kind, and the signal (doSignal,
+// doSignalGroup) or the delay (doPause). Two bytes, so that the lists
+// of the events being handled cost a Supervisor's goroutine little
+// stack.
 type effect struct {
 	kind effectKind
 	arg  uint8
 }
 
-// delay names the machine's pauses and timers.
+// delay names the machine's pauses.
 type delay uint8
 
 const (
-	noDelay    delay = iota // at once
-	afterStart              // startPause
+	afterStart delay = iota // startPause
 	afterFork               // forkPause
 )
 
-var delays = [...]time.Duration{noDelay: 0, afterStart: startPause, afterFork: forkPause}
+var delays = [...]time.Duration{afterStart: startPause, afterFork: forkPause}
 
 func (f effect) duration() time.Duration { return delays[f.arg] }
 
@@ -127,62 +147,121 @@ func (fx *effects) signal(sig syscall.Signal) { fx.put(effect{kind: doSignal, ar
 
 func (fx *effects) pause(d delay) { fx.put(effect{kind: doPause, arg: uint8(d)}) }
 
-func (fx *effects) timer(d delay) { fx.put(effect{kind: doTimer, arg: uint8(d)}) }
+func (fx *effects) signalGroup(sig syscall.Signal) {
+	fx.put(effect{kind: doSignalGroup, arg: uint8(sig)})
+}
 
 // machine is the Supervisor's state; only handle changes it.
 type machine struct {
-	pid    int // the service's pid as announced; 0 unless up
+	pid    int32 // the service's pid as announced (./finish's while it runs); 0 when down
 	state  state
 	want   bool // false after o: do not restart
 	wantUp bool
 	paused bool // shown only while up
 	exit   bool // x received: leave once the service is down
 	term   bool // runit's "got TERM": d sent TERM to this pid
+	due    bool // the timer is due at once: daemontools' retries
+	// How ./run last ended (ExitNone, ExitCode, ExitSignal) and the
+	// code or signal: for the status file's extension.
+	exitHow, exitValue uint8
+	// x is the state of a service that opts in; nil for one that does
+	// not, which is then supervised exactly as daemontools does.
+	x *extension
 }
 
 func newMachine(normallyUp bool) machine {
 	return machine{want: true, wantUp: normallyUp}
 }
 
-// handle applies one event and puts what to do about it in fx.
-func (m *machine) handle(e event, fx *effects) {
+// handle applies one event, which happens at now on the monotonic
+// clock, and puts what to do about it in fx.
+func (m *machine) handle(e event, now time.Duration, fx *effects) {
 	*fx = effects{}
+	if m.x != nil {
+		m.x.now = now
+	}
+	if e.kind == eTimer {
+		m.due = false
+		if m.x != nil {
+			m.x.timer = 0
+		}
+	}
 	table[m.state][e.kind](m, e, fx)
+}
+
+// timer says when eTimer is due, on the monotonic clock: at once for
+// daemontools' retries, or when an extension's deadline comes.
+func (m *machine) timer() (at time.Duration, set bool) {
+	if m.due {
+		return 0, true
+	}
+	if m.x != nil && m.x.timer != 0 {
+		return m.x.timer, true
+	}
+	return 0, false
 }
 
 type transition func(m *machine, e event, fx *effects)
 
 // table is the whole of supervise: the transition for each state and
-// event. The rows without a child differ only in what their timer
-// means.
+// event. The rows without a child differ mostly in what their timer
+// means; the last four rows are reached only by a service that opts in.
 var table = [nStates][nEvents]transition{
 	down: {
 		eNew: fresh, eAdopted: adopted, eBegin: begin, eResumed: resumed,
 		eUp: upStart, eDown: downIdle, eOnce: onceStart, ePause: pauseIdle, eCont: contIdle, eExit: exitNow,
 		eSignal: nothing, eExited: nothing,
 		eStarted: started, eExecFailed: cannotExec, eForkFailed: cannotFork, eTimer: nothing,
-		eStop: stopIdle,
+		eStop: stopIdle, eFinishStarted: nothing, eFinishFailed: nothing,
 	},
 	up: {
 		eNew: nothing, eAdopted: nothing, eBegin: nothing, eResumed: resumed,
 		eUp: upKeep, eDown: downStop, eOnce: onceKeep, ePause: pauseStop, eCont: contResume, eExit: exitLater,
 		eSignal: passSignal, eExited: reaped,
 		eStarted: nothing, eExecFailed: nothing, eForkFailed: nothing, eTimer: nothing,
-		eStop: stopService,
+		eStop: stopService, eFinishStarted: nothing, eFinishFailed: nothing,
 	},
 	forkWait: {
 		eNew: nothing, eAdopted: nothing, eBegin: nothing, eResumed: resumed,
 		eUp: upStart, eDown: downIdle, eOnce: onceStart, ePause: pauseIdle, eCont: contIdle, eExit: exitNow,
 		eSignal: nothing, eExited: nothing,
 		eStarted: started, eExecFailed: cannotExec, eForkFailed: cannotFork, eTimer: retry,
-		eStop: stopIdle,
+		eStop: stopIdle, eFinishStarted: nothing, eFinishFailed: nothing,
 	},
 	execFailed: {
 		eNew: nothing, eAdopted: nothing, eBegin: nothing, eResumed: resumed,
 		eUp: upStart, eDown: downIdle, eOnce: onceStart, ePause: pauseIdle, eCont: contIdle, eExit: exitNow,
 		eSignal: nothing, eExited: nothing,
 		eStarted: started, eExecFailed: cannotExec, eForkFailed: cannotFork, eTimer: reaped,
-		eStop: stopIdle,
+		eStop: stopIdle, eFinishStarted: nothing, eFinishFailed: nothing,
+	},
+	stopping: {
+		eNew: nothing, eAdopted: nothing, eBegin: nothing, eResumed: resumed,
+		eUp: upKeep, eDown: downAgain, eOnce: onceKeep, ePause: pauseStop, eCont: contResume, eExit: exitLater,
+		eSignal: passSignal, eExited: reaped,
+		eStarted: nothing, eExecFailed: nothing, eForkFailed: nothing, eTimer: killStraggler,
+		eStop: stopStopping, eFinishStarted: nothing, eFinishFailed: nothing,
+	},
+	finishing: {
+		eNew: nothing, eAdopted: nothing, eBegin: nothing, eResumed: resumed,
+		eUp: upKeep, eDown: downIdle, eOnce: onceKeep, ePause: announce, eCont: announce, eExit: exitLater,
+		eSignal: nothing, eExited: finished,
+		eStarted: nothing, eExecFailed: nothing, eForkFailed: nothing, eTimer: killFinish,
+		eStop: stopFinishing, eFinishStarted: finishRuns, eFinishFailed: finished,
+	},
+	backoff: {
+		eNew: nothing, eAdopted: nothing, eBegin: nothing, eResumed: resumed,
+		eUp: upStart, eDown: downCancel, eOnce: onceStart, ePause: pauseIdle, eCont: contIdle, eExit: exitNow,
+		eSignal: nothing, eExited: nothing,
+		eStarted: started, eExecFailed: cannotExec, eForkFailed: cannotFork, eTimer: restart,
+		eStop: stopIdle, eFinishStarted: nothing, eFinishFailed: nothing,
+	},
+	failed: {
+		eNew: nothing, eAdopted: nothing, eBegin: nothing, eResumed: resumed,
+		eUp: upRetry, eDown: downIdle, eOnce: onceRetry, ePause: pauseIdle, eCont: contIdle, eExit: exitNow,
+		eSignal: nothing, eExited: nothing,
+		eStarted: started, eExecFailed: cannotExec, eForkFailed: cannotFork, eTimer: nothing,
+		eStop: stopIdle, eFinishStarted: nothing, eFinishFailed: nothing,
 	},
 }
 
@@ -205,7 +284,7 @@ func fresh(m *machine, e event, fx *effects) {
 // wishes recorded beside it: after `svc -d` it is not restarted when it
 // finally exits, after `svc -o` neither. Its stamp is kept.
 func adopted(m *machine, e event, fx *effects) {
-	m.state, m.pid = up, int(e.pid)
+	m.state, m.pid = up, e.pid
 	m.paused, m.term = e.paused, e.term
 	switch e.want {
 	case 'u':
@@ -214,6 +293,9 @@ func adopted(m *machine, e event, fx *effects) {
 		m.want, m.wantUp = true, false
 	case 0:
 		m.want = false
+	}
+	if m.x != nil {
+		adoptedPhase(m, e, fx)
 	}
 	fx.add(doAnnounce)
 }
@@ -229,8 +311,11 @@ func begin(m *machine, e event, fx *effects) {
 // cut short: a child started but not yet recorded. One reaped but not
 // yet noticed is still reported as eExited.
 func resumed(m *machine, e event, fx *effects) {
-	if e.pid != 0 && m.pid != int(e.pid) {
-		m.state, m.pid, m.paused, m.term = up, int(e.pid), false, false
+	if e.pid != 0 && m.pid != e.pid {
+		m.state, m.pid, m.paused, m.term = up, e.pid, false, false
+		if m.x != nil {
+			m.x.began(e.pid)
+		}
 		fx.add(doStamp)
 	}
 	fx.add(doAnnounce)
@@ -253,12 +338,22 @@ func downIdle(m *machine, e event, fx *effects) {
 }
 
 // downStop: TERM, then CONT so that a stopped service sees it; the
-// status is written after the signals.
+// status is written after the signals. A service that opts in may ask
+// for another signal (down-signal) and for a kill when it does not go
+// (timeout-kill; see stopGroup).
 func downStop(m *machine, e event, fx *effects) {
 	m.want, m.wantUp = true, false
 	m.paused, m.term = false, true
-	fx.signal(syscall.SIGTERM)
-	fx.signal(syscall.SIGCONT)
+	switch {
+	case m.x == nil:
+		fx.signal(syscall.SIGTERM)
+		fx.signal(syscall.SIGCONT)
+	case m.x.cfg.grouped():
+		stopGroup(m, fx)
+	default:
+		fx.signal(m.x.cfg.downSignal)
+		fx.signal(syscall.SIGCONT)
+	}
 	fx.add(doAnnounce)
 }
 
@@ -315,12 +410,23 @@ func passSignal(m *machine, e event, fx *effects) {
 	fx.put(effect{kind: doSignal, arg: e.sig})
 }
 
+func announce(m *machine, e event, fx *effects) { fx.add(doAnnounce) }
+
 // reaped: the service has ended (or, after execFailed, is taken to have
 // died at once). After x the Supervisor leaves; otherwise the service
 // is started again if it is wanted up, and one control byte is read
 // without waiting: a service that dies during every pause would
 // otherwise starve the commands.
 func reaped(m *machine, e event, fx *effects) {
+	if m.state == execFailed {
+		// As the reference's child that could not exec ./run.
+		e.ws = 111 << 8
+	}
+	m.recordExit(e.ws)
+	if m.x != nil {
+		died(m, e, fx)
+		return
+	}
 	m.state, m.pid, m.term = down, 0, false
 	fx.add(doStamp)
 	fx.add(doAnnounce)
@@ -336,11 +442,16 @@ func reaped(m *machine, e event, fx *effects) {
 }
 
 // started: the pause that follows every start is not interrupted by
-// anything; what happens meanwhile waits.
+// anything; what happens meanwhile waits. A service with
+// restart-backoff has no such pause: it is not restarted before its
+// pause has passed, and answers at once meanwhile.
 func started(m *machine, e event, fx *effects) {
-	m.state, m.pid, m.paused, m.term = up, int(e.pid), false, false
+	m.state, m.pid, m.paused, m.term = up, e.pid, false, false
 	fx.add(doStamp)
 	fx.add(doAnnounce)
+	if m.x != nil && m.x.began(e.pid) {
+		return
+	}
 	fx.pause(afterStart)
 }
 
@@ -348,18 +459,24 @@ func started(m *machine, e event, fx *effects) {
 // down, and after the pause treated as the death of a child.
 func cannotExec(m *machine, e event, fx *effects) {
 	m.state, m.pid, m.paused, m.term = execFailed, 0, false, false
+	m.due = true
+	if m.x != nil {
+		m.x.timer = 0
+	}
 	fx.add(doStamp)
 	fx.add(doAnnounce)
 	fx.pause(afterStart)
-	fx.timer(noDelay)
 }
 
 // cannotFork: Debian's supervise tries again after the minute (the
 // upstream one waits for svc -u).
 func cannotFork(m *machine, e event, fx *effects) {
 	m.state = forkWait
+	m.due = true
+	if m.x != nil {
+		m.x.timer = 0
+	}
 	fx.pause(afterFork)
-	fx.timer(noDelay)
 }
 
 func retry(m *machine, e event, fx *effects) {
@@ -383,6 +500,23 @@ func stopService(m *machine, e event, fx *effects) {
 		downStop(m, e, fx)
 	}
 	exitLater(m, e, fx)
+}
+
+// wsUnknown is the wait status of a process that was not our child (an
+// adopted survivor): how it ended is not known.
+const wsUnknown = 0xffff
+
+// recordExit keeps how ./run ended, for the status file.
+func (m *machine) recordExit(ws uint16) {
+	w := syscall.WaitStatus(ws)
+	switch {
+	case ws == wsUnknown:
+		m.exitHow, m.exitValue = ExitNone, 0
+	case w.Signaled():
+		m.exitHow, m.exitValue = ExitSignal, uint8(w.Signal())
+	default:
+		m.exitHow, m.exitValue = ExitCode, uint8(w.ExitStatus())
+	}
 }
 
 // controlEvent maps a control byte to its event. Bytes it does not know
@@ -432,11 +566,14 @@ func signalFor(c byte) syscall.Signal {
 	return 0
 }
 
-// status fills in the status file's content, all but the stamp.
+// status fills in the status file's content, all but the stamps, which
+// the Supervisor keeps (Stamp; and Ext.Restart from restartIn).
 func (m *machine) status(st *Status) {
 	st.Pid = uint32(m.pid)
 	st.Paused, st.Want, st.Term, st.State = 0, 0, 0, StateDown
-	if m.state == up {
+	st.Ext = Ext{Phase: PhaseDown, Exit: m.exitHow, ExitValue: m.exitValue}
+	switch m.state {
+	case up, stopping:
 		st.State = StateRun
 		if m.paused {
 			st.Paused = 1
@@ -444,11 +581,24 @@ func (m *machine) status(st *Status) {
 		if m.term {
 			st.Term = 1
 		}
+		st.Ext.Phase = PhaseUp
+		if m.state == stopping {
+			st.Ext.Phase = PhaseStopping
+		}
+	case finishing:
+		st.State, st.Ext.Phase = StateFinish, PhaseFinishing
+	case backoff:
+		st.Ext.Phase = PhaseBackoff
+	case failed:
+		st.Ext.Phase = PhaseFailed
 	}
 	if m.want {
 		st.Want = 'd'
 		if m.wantUp {
 			st.Want = 'u'
 		}
+	}
+	if m.x != nil {
+		m.x.status(st)
 	}
 }

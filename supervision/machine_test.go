@@ -5,6 +5,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // The machine is driven here by a simulated Supervisor whose world (the
@@ -21,6 +22,8 @@ const (
 	wStop     = 0xf1 // the host's Stop(true)
 	wStopKeep = 0xf2 // the host's Stop(false)
 	wCrash    = 0xf3 // the supervisor panics; Run starts again
+	wTime     = 0xf4 // time passes: to the machine's timer, or a second
+	wExit125  = 0xf5 // the child ends with exit code 125
 )
 
 // world is the input both simulations read their world from.
@@ -69,16 +72,18 @@ func (w *world) fork() int {
 // common is what both simulations share: the world, the child, the
 // pending reports, and the trace.
 type common struct {
-	w      world
-	fifo   []byte
-	alive  int // the child's pid, 0 if none
-	nextID int
-	exited bool
-	req    byte
-	crash  bool
-	stamp  int
-	trace  []string
-	done   bool // the input is used up
+	w        world
+	fifo     []byte
+	alive    int // the child's pid, 0 if none
+	nextID   int
+	exited   bool
+	ws       uint16 // of the pending exit
+	req      byte
+	crash    bool
+	passTime bool // wTime happened: the simulation moves its clock
+	stamp    int
+	trace    []string
+	done     bool // the input is used up
 }
 
 func (c *common) log(format string, args ...any) {
@@ -110,11 +115,17 @@ func (c *common) happen() {
 		return
 	}
 	switch b {
-	case wExit:
+	case wExit, wExit125:
 		if c.alive != 0 {
 			c.alive = 0
 			c.exited = true
+			c.ws = 1 << 8
+			if b == wExit125 {
+				c.ws = 125 << 8
+			}
 		}
+	case wTime:
+		c.passTime = true
 	case wStop:
 		c.req |= reqExit | reqDown
 	case wStopKeep:
@@ -129,6 +140,9 @@ func (c *common) happen() {
 func (c *common) kill(sig syscall.Signal) {
 	if c.alive != 0 {
 		c.log("kill %d %v", c.alive, sig)
+		if sig == syscall.SIGKILL {
+			c.alive, c.exited, c.ws = 0, true, uint16(sig)
+		}
 	}
 }
 
@@ -157,9 +171,27 @@ func (c *common) take() (bool, byte) {
 type sim struct {
 	common
 	m     machine
-	timer bool
+	clock time.Duration
 	left  bool
 	t     *testing.T
+	// onStart, when set, checks each start (lifecycle_test.go).
+	check func()
+}
+
+func (s *sim) onStart() {
+	if s.check != nil {
+		s.check()
+	}
+}
+
+// finish starts ./finish in the world: it runs, or fails to start.
+func (s *sim) finish() event {
+	b, ok := s.w.next()
+	if ok && b%4 == 0 {
+		return event{kind: eFinishFailed}
+	}
+	s.newChild()
+	return event{kind: eFinishStarted, pid: int32(s.alive)}
 }
 
 func (s *sim) announce() {
@@ -173,30 +205,47 @@ func (s *sim) handle(e event) {
 	if s.left {
 		s.t.Fatalf("event %d after leaving", e.kind)
 	}
-	before := s.m
+	before := s.m.state
 	var fx effects
-	s.m.handle(e, &fx)
+	s.m.handle(e, s.clock, &fx)
 	for _, f := range fx.list[:fx.n] {
 		switch f.kind {
 		case doSignal:
-			if before.state != up {
-				s.t.Fatalf("signal %d in state %d", f.arg, before.state)
+			if before != up && before != stopping && before != finishing {
+				s.t.Fatalf("signal %d in state %d", f.arg, before)
 			}
 			s.kill(syscall.Signal(f.arg))
+		case doSignalGroup:
+			s.log("group %v", syscall.Signal(f.arg))
+			if s.m.state == up || s.m.state == stopping {
+				s.kill(syscall.Signal(f.arg))
+			}
 		case doStamp:
 			s.stamp++
 		case doAnnounce:
 			s.announce()
 		case doStart:
-			if s.alive != 0 || s.m.state == up {
+			if s.alive != 0 || s.m.state == up || s.m.state == stopping || s.m.state == finishing {
 				s.t.Fatalf("a start with a child (state %d)", s.m.state)
 			}
 			s.log("start")
+			s.onStart()
 			s.handle(s.start())
+		case doFinish:
+			if s.alive != 0 || s.m.state != finishing {
+				s.t.Fatalf("./finish with a child (state %d)", s.m.state)
+			}
+			s.log("finish")
+			s.handle(s.finish())
+		case doWarn:
+			s.log("warning %d", f.arg)
 		case doPause:
 			s.sleep(f.duration().String())
-		case doTimer:
-			s.timer = true
+			s.clock += f.duration()
+		case doDeadline:
+			if _, ok := s.m.timer(); !ok {
+				s.t.Fatal("a deadline without a timer")
+			}
 		case doPoll:
 			if b, ok := s.readByte(); ok {
 				s.control(b)
@@ -262,11 +311,10 @@ func (s *sim) step() {
 		}
 	}
 	if exited {
-		s.handle(event{kind: eExited})
+		s.handle(event{kind: eExited, ws: s.ws})
 		return
 	}
-	if s.timer {
-		s.timer = false
+	if at, ok := s.m.timer(); ok && at <= s.clock {
 		s.handle(event{kind: eTimer})
 		return
 	}
@@ -275,6 +323,14 @@ func (s *sim) step() {
 		return
 	}
 	s.happen()
+	if s.passTime {
+		s.passTime = false
+		if at, ok := s.m.timer(); ok && at > s.clock {
+			s.clock = at
+		} else {
+			s.clock += time.Second
+		}
+	}
 }
 
 func (s *sim) run(normallyUp bool, survivor *Status) {
@@ -494,9 +550,13 @@ func checkStatus(t *testing.T, m *machine, when string) {
 	t.Helper()
 	var st Status
 	m.status(&st)
-	isUp := st.Pid != 0
-	if isUp != (m.state == up) || isUp != (st.State == StateRun) || (!isUp && st.State != StateDown) {
+	isUp := st.Pid != 0 && m.state != finishing
+	running := m.state == up || m.state == stopping
+	if isUp != running || isUp != (st.State == StateRun) || (st.Pid == 0 && st.State != StateDown) {
 		t.Fatalf("%s: pid %d in state %d with runit state %d", when, st.Pid, m.state, st.State)
+	}
+	if m.state == finishing && st.State != StateFinish {
+		t.Fatalf("%s: finishing with runit state %d", when, st.State)
 	}
 	if !isUp && (st.Paused != 0 || st.Term != 0) {
 		t.Fatalf("%s: down but paused=%d term=%d", when, st.Paused, st.Term)
@@ -574,13 +634,13 @@ func TestMachineRows(t *testing.T) {
 		t.Fatalf("exit after x: %s", kinds(fx))
 	}
 	m = newMachine(true)
-	if fx := handled(&m, event{kind: eForkFailed}); kinds(fx) != "pause timer" || m.state != forkWait || fx.list[0].duration() != forkPause {
+	if fx := handled(&m, event{kind: eForkFailed}); kinds(fx) != "pause" || m.state != forkWait || fx.list[0].duration() != forkPause || !m.due {
 		t.Fatalf("fork failed: %s in state %d", kinds(fx), m.state)
 	}
 	if fx := handled(&m, event{kind: eTimer}); kinds(fx) != "start" || m.state != down {
 		t.Fatalf("retry: %s in state %d", kinds(fx), m.state)
 	}
-	if fx := handled(&m, event{kind: eExecFailed}); kinds(fx) != "stamp announce pause timer" || m.state != execFailed {
+	if fx := handled(&m, event{kind: eExecFailed}); kinds(fx) != "stamp announce pause" || m.state != execFailed || !m.due {
 		t.Fatalf("exec failed: %s in state %d", kinds(fx), m.state)
 	}
 	if fx := handled(&m, event{kind: eTimer}); kinds(fx) != "stamp announce start poll" {
@@ -600,13 +660,14 @@ func TestMachineRows(t *testing.T) {
 
 func handled(m *machine, e event) effects {
 	var fx effects
-	m.handle(e, &fx)
+	m.handle(e, 0, &fx)
 	return fx
 }
 
 func kinds(fx effects) string {
 	names := [...]string{doSignal: "signal", doStamp: "stamp", doAnnounce: "announce", doStart: "start",
-		doPause: "pause", doTimer: "timer", doPoll: "poll", doLeave: "leave"}
+		doPause: "pause", doDeadline: "deadline", doPoll: "poll", doLeave: "leave",
+		doSignalGroup: "group", doFinish: "finish", doWarn: "warn"}
 	var w []string
 	for _, f := range fx.list[:fx.n] {
 		w = append(w, names[f.kind])

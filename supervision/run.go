@@ -66,7 +66,7 @@ func (s *Supervisor) push(e event) {
 	if int(s.depth) == len(s.agenda) {
 		panic("supervision: more effects open than the agenda holds")
 	}
-	s.m.handle(e, &s.agenda[s.depth])
+	s.m.handle(e, now(), &s.agenda[s.depth])
 	s.depth++
 }
 
@@ -81,9 +81,17 @@ func (s *Supervisor) advance() {
 	fx.done++
 	switch f.kind {
 	case doStart:
-		// The fork runs on the worker (see offload).
+		// The files are read and the fork made on the worker (see
+		// offload).
 		var e event
-		offload(func() { e = s.fork() })
+		offload(func() {
+			s.loadConfig()
+			e = s.fork()
+		})
+		s.push(e)
+	case doFinish:
+		var e event
+		offload(func() { e = s.forkFinish() })
 		s.push(e)
 	case doPoll:
 		var e event
@@ -98,12 +106,15 @@ func (s *Supervisor) advance() {
 		s.announce()
 	case doPause:
 		time.Sleep(f.duration())
-	case doTimer:
-		// 0 means no timer; the monotonic clock is past 0 by now.
-		s.timer = max(now()+f.duration(), 1)
-		if f.duration() > 0 {
-			s.control.SetReadDeadline(monoBase.Add(s.timer))
+	case doDeadline:
+		if at, ok := s.m.timer(); ok {
+			s.control.SetReadDeadline(monoBase.Add(at))
 		}
+	case doSignalGroup:
+		s.signalGroup(syscall.Signal(f.arg))
+	case doWarn:
+		w := warnings[f.arg]
+		s.report.Warn(w.before+s.dir+w.after, nil)
 	case doLeave:
 		s.left = true
 	}
@@ -138,14 +149,18 @@ func (s *Supervisor) reported() bool {
 	case req != 0:
 		s.push(event{kind: eStop, down: req&reqDown != 0})
 	case exited:
-		s.push(event{kind: eExited})
-	case s.timer != 0 && now() >= s.timer:
-		s.timer = 0
+		s.push(event{kind: eExited, ws: s.ws})
+	case s.timerDue():
 		s.push(event{kind: eTimer})
 	default:
 		return false
 	}
 	return true
+}
+
+func (s *Supervisor) timerDue() bool {
+	at, ok := s.m.timer()
+	return ok && now() >= at
 }
 
 func (s *Supervisor) readFailed(err error) {
@@ -154,8 +169,8 @@ func (s *Supervisor) readFailed(err error) {
 		// A wake-up, or the timer: put the deadline back where the
 		// timer wants it and look.
 		var deadline time.Time
-		if s.timer != 0 {
-			deadline = monoBase.Add(s.timer)
+		if at, ok := s.m.timer(); ok {
+			deadline = monoBase.Add(at)
 		}
 		s.control.SetReadDeadline(deadline)
 	case err == io.EOF:
@@ -260,9 +275,10 @@ func (s *Supervisor) signal(sig syscall.Signal) {
 // childExited is called by the reaper while the child is a zombie.
 func (s *Supervisor) childExited(pid int, reap func() (syscall.WaitStatus, bool)) {
 	s.mu.Lock()
-	if _, ok := reap(); ok && pid == s.live {
+	if ws, ok := reap(); ok && pid == s.live {
 		s.live = 0
 		s.exited = true
+		s.ws = uint16(ws)
 	}
 	s.mu.Unlock()
 	s.wake()

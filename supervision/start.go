@@ -13,6 +13,9 @@ var runArgv = []string{"./run"}
 func (s *Supervisor) fork() event {
 	stdio := []uintptr{uintptr(s.stdio[0]), uintptr(s.stdio[1]), uintptr(s.stdio[2])}
 	attr := syscall.ProcAttr{Dir: s.childDir, Env: s.env, Files: stdio}
+	if s.m.x != nil && s.m.x.cfg.grouped() {
+		attr.Sys = &syscall.SysProcAttr{Setpgid: true}
+	}
 	msg := ""
 	s.mu.Lock()
 	pid, err := procReaper.forkExec(s, "./run", runArgv, &attr)
@@ -74,4 +77,63 @@ func StandInReport() (msg string, err error, ok bool) {
 	num, msg, _ := strings.Cut(v, " ")
 	n, _ := strconv.Atoi(num)
 	return msg, syscall.Errno(n), true
+}
+
+// loadConfig reads the service directory's extension files before a
+// start (and at set-up) and gives the machine what they say.
+func (s *Supervisor) loadConfig() {
+	r := &configReader{}
+	if s.m.x != nil {
+		r = &s.m.x.reader
+	}
+	c, files := r.read(int(s.dirfd), s.dir, s.report.Warn)
+	s.m.setConfig(c, files, r)
+}
+
+var finishPath = "./finish"
+
+// forkFinish starts ./finish with runit's arguments: the exit code of
+// ./run, or -1 if a signal ended it, and the signal's number, or 0.
+// It runs as ./run does (directory, environment, descriptors, process
+// group).
+func (s *Supervisor) forkFinish() event {
+	code, sig := "-1", "0"
+	switch s.m.exitHow {
+	case ExitCode:
+		code = strconv.Itoa(int(s.m.exitValue))
+	case ExitSignal:
+		sig = strconv.Itoa(int(s.m.exitValue))
+	}
+	stdio := []uintptr{uintptr(s.stdio[0]), uintptr(s.stdio[1]), uintptr(s.stdio[2])}
+	attr := syscall.ProcAttr{Dir: s.childDir, Env: s.env, Files: stdio}
+	if s.m.x.cfg.grouped() {
+		attr.Sys = &syscall.SysProcAttr{Setpgid: true}
+	}
+	s.mu.Lock()
+	pid, err := procReaper.forkExec(s, finishPath, []string{finishPath, code, sig}, &attr)
+	if err == nil {
+		s.live = pid
+		s.exited = false
+	}
+	s.mu.Unlock()
+	if err != nil {
+		s.report.Warn("unable to start "+s.dir+"/finish", err)
+		return event{kind: eFinishFailed}
+	}
+	return event{kind: eFinishStarted, pid: int32(pid)}
+}
+
+// signalGroup signals the process group the last ./run led, if it led
+// one; KILL also ends its cgroup. A group that no longer exists is
+// fine (ESRCH).
+func (s *Supervisor) signalGroup(sig syscall.Signal) {
+	if s.m.x == nil || s.m.x.pgid <= 1 {
+		return
+	}
+	syscall.Kill(-int(s.m.x.pgid), sig)
+}
+
+// warnings are the texts of the machine's doWarn, around the directory.
+var warnings = [...]struct{ before, after string }{
+	warnFinishKilled: {"killing ", "/finish: it ran longer than timeout-finish"},
 }

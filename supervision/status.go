@@ -12,15 +12,22 @@ import (
 	"github.com/daemontools-go/daemontools/timefmt"
 )
 
-// The status file is daemontools' 18 bytes followed by runit's 2, so
-// that Debian's svstat (which reads 18) and runit's sv (which insists on
-// exactly 20) both understand it.
+// The status file is daemontools' 18 bytes, then runit's 2, so that
+// Debian's svstat (which reads 18) and runit's sv (which reads 20) both
+// understand it, then this engine's extension behind a version byte
+// (EXTENSIONS.md §1.4), which neither reads.
 const (
 	// StatusSize is the size of the status file this engine writes.
-	StatusSize = 20
+	StatusSize = RunitStatusSize + ExtSize
 	// DaemontoolsStatusSize is the size daemontools' supervise writes and
 	// the least svstat accepts.
 	DaemontoolsStatusSize = 18
+	// RunitStatusSize is the size runit's runsv writes and sv reads.
+	RunitStatusSize = 20
+	// ExtSize is the size of the extension, version byte included.
+	ExtSize = 44
+	// ExtVersion is the extension's layout, in its first byte.
+	ExtVersion = 1
 )
 
 // runit's state byte.
@@ -34,7 +41,8 @@ const (
 type Status struct {
 	// Stamp is when Pid last changed.
 	Stamp timefmt.TAI64N
-	// Pid is the service's process id, 0 when it is down.
+	// Pid is the service's process id, 0 when it is down (the
+	// finish script's while it runs, as runit shows it).
 	Pid uint32
 	// Paused is daemontools' paused byte (only ever set while up).
 	Paused byte
@@ -46,12 +54,60 @@ type Status struct {
 	State byte
 	// Runit reports whether the two runit bytes were present.
 	Runit bool
+	// Ext is this engine's extension, when the file has it.
+	Ext Ext
 }
+
+// Ext is what this engine records beyond daemontools and runit: the
+// phase of the service's life, its readiness, its last exit, and the
+// state of its restart rules. Only this engine's clients read it.
+type Ext struct {
+	// Present reports whether the file had the extension.
+	Present bool
+	// Phase is one of the Phase constants.
+	Phase byte
+	// Flags is a set of the Flag constants.
+	Flags byte
+	// Exit says how ./run last ended: ExitNone, ExitCode or
+	// ExitSignal, with the code or the signal number in ExitValue.
+	Exit, ExitValue byte
+	// Ready is when the service became ready (zero while it is not).
+	Ready timefmt.TAI64N
+	// Restart is when a pause before the next start ends (PhaseBackoff).
+	Restart timefmt.TAI64N
+	// Deaths counts the deaths within restart-limit's window, Window
+	// (seconds) and Limit being that file's numbers (0 without it).
+	Deaths, Window, Limit uint32
+}
+
+// Phases of a service, the extension's view of it.
+const (
+	PhaseDown      = iota // not running, not about to be
+	PhaseUp               // ./run runs (and is ready, if it says so)
+	PhaseStarting         // ./run runs and has not said it is ready yet
+	PhaseFinishing        // ./finish runs
+	PhaseStopping         // asked down; killed when timeout-kill runs out
+	PhaseBackoff          // down, started again at Restart
+	PhaseFailed           // down for good: restart-limit gave up
+)
+
+// Flags of the extension.
+const (
+	FlagReadiness = 1 << iota // the service has a readiness method
+	FlagPermanent             // ./finish exited 125: not restarted
+)
+
+// How ./run last ended.
+const (
+	ExitNone = iota
+	ExitCode
+	ExitSignal
+)
 
 // ErrBadFormat is what svstat calls a status file shorter than 18 bytes.
 var ErrBadFormat = errors.New("bad format")
 
-// Encode returns the 20-byte status file for st.
+// Encode returns the status file for st, extension included.
 func (st *Status) Encode() [StatusSize]byte {
 	var b [StatusSize]byte
 	st.Stamp.Pack(b[0:12])
@@ -60,12 +116,23 @@ func (st *Status) Encode() [StatusSize]byte {
 	b[17] = st.Want
 	b[18] = st.Term
 	b[19] = st.State
+	x := b[RunitStatusSize:]
+	x[0] = ExtVersion
+	x[1] = st.Ext.Phase
+	x[2] = st.Ext.Flags
+	x[3] = st.Ext.Exit
+	x[4] = st.Ext.ExitValue
+	st.Ext.Ready.Pack(x[8:20])
+	st.Ext.Restart.Pack(x[20:32])
+	binary.LittleEndian.PutUint32(x[32:36], st.Ext.Deaths)
+	binary.LittleEndian.PutUint32(x[36:40], st.Ext.Window)
+	binary.LittleEndian.PutUint32(x[40:44], st.Ext.Limit)
 	return b
 }
 
 // DecodeStatus reads a status file written by daemontools (18 bytes),
-// runit or this engine (20). Bytes past 20 are ignored, as both
-// references ignore them.
+// runit (20) or this engine. An extension of another version, or cut
+// short, is ignored, as daemontools' and runit's clients ignore it.
 func DecodeStatus(b []byte) (Status, error) {
 	if len(b) < DaemontoolsStatusSize {
 		return Status{}, ErrBadFormat
@@ -76,8 +143,22 @@ func DecodeStatus(b []byte) (Status, error) {
 		Paused: b[16],
 		Want:   b[17],
 	}
-	if len(b) >= StatusSize {
+	if len(b) >= RunitStatusSize {
 		st.Term, st.State, st.Runit = b[18], b[19], true
+	}
+	if x := b[min(len(b), RunitStatusSize):]; len(x) >= ExtSize && x[0] == ExtVersion {
+		st.Ext = Ext{
+			Present:   true,
+			Phase:     x[1],
+			Flags:     x[2],
+			Exit:      x[3],
+			ExitValue: x[4],
+			Ready:     timefmt.Unpack(x[8:20]),
+			Restart:   timefmt.Unpack(x[20:32]),
+			Deaths:    binary.LittleEndian.Uint32(x[32:36]),
+			Window:    binary.LittleEndian.Uint32(x[36:40]),
+			Limit:     binary.LittleEndian.Uint32(x[40:44]),
+		}
 	}
 	return st, nil
 }

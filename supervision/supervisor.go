@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"sync"
 	"syscall"
-	"time"
 
 	"github.com/daemontools-go/daemontools/timefmt"
 	"golang.org/x/sys/unix"
@@ -88,7 +87,6 @@ type Supervisor struct {
 	agenda  [2]effects // what the machine asked for and is not yet done; see push
 	depth   uint8      // lists open on the agenda
 	stamp   timefmt.TAI64N
-	timer   time.Duration // when eTimer is due, on the monotonic clock (see now); 0: none
 	buf     [1]byte
 	left    bool // the machine said doLeave
 	closed  bool
@@ -99,10 +97,11 @@ type Supervisor struct {
 	// reaper holds it while it reaps, so that a signal sent under it
 	// never reaches a recycled pid.
 	mu     sync.Mutex
-	live   int   // pid of the running child, 0 once reaped
-	pidfd  int32 // the adopted child's pidfd, -1 when it is our own child
-	exited bool  // the child was reaped and Run has not yet noticed
-	req    byte  // requests from the host (reqDown, reqExit) not yet handled
+	live   int    // pid of the running child, 0 once reaped
+	pidfd  int32  // the adopted child's pidfd, -1 when it is our own child
+	exited bool   // the child was reaped and Run has not yet noticed
+	ws     uint16 // and its wait status
+	req    byte   // requests from the host (reqDown, reqExit) not yet handled
 
 	done chan struct{}
 }
@@ -219,9 +218,11 @@ func (s *Supervisor) setup(path string) error {
 	s.controlW = int32(w)
 
 	// A service that outlived its supervisor (killed outright) is
-	// adopted rather than started a second time.
+	// adopted rather than started a second time, with what its
+	// directory says.
+	s.loadConfig()
 	if st, pid, ok := s.adopt(); ok {
-		s.handle(event{kind: eAdopted, pid: int32(pid), want: st.Want, paused: st.Paused != 0, term: st.Term != 0})
+		s.handle(event{kind: eAdopted, pid: int32(pid), want: st.Want, paused: st.Paused != 0, term: st.Term != 0, phase: st.Ext.Phase})
 	} else {
 		s.handle(event{kind: eNew})
 	}

@@ -1,0 +1,276 @@
+package supervision
+
+import (
+	"math"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// The files of a service directory that go beyond daemontools
+// (EXTENSIONS.md §2). Each is opt-in: a directory with none of them is
+// supervised exactly as daemontools' supervise would, and its
+// Supervisor carries no extension at all. They are read again before
+// every start of ./run, so a change applies from the next start; a
+// malformed file is reported once (until it changes) and ignored, as
+// s6-supervise ignores it.
+
+// config is what the files say.
+type config struct {
+	finish        bool           // ./finish exists
+	timeoutFinish time.Duration  // ./finish is killed after this; 0: never
+	downSignal    syscall.Signal // what d sends instead of TERM
+	timeoutKill   time.Duration  // a service still up this long after d is killed; 0: never
+	// restart-backoff: the pause after a start, from backoffMin
+	// doubling up to backoffMax while the service keeps dying, back
+	// to backoffMin once it stayed up backoffReset. backoffMin 0: no
+	// backoff, daemontools' fixed pause.
+	backoffMin, backoffMax, backoffReset time.Duration
+	// restart-limit: more than limitDeaths deaths within limitWindow
+	// is a permanent failure. limitWindow 0: no limit.
+	limitDeaths uint32
+	limitWindow time.Duration
+}
+
+// s6's default for timeout-finish.
+const defaultTimeoutFinish = 5 * time.Second
+
+// The files, in the order their warnings are remembered.
+const (
+	fileTimeoutFinish = iota
+	fileDownSignal
+	fileTimeoutKill
+	fileBackoff
+	fileLimit
+	nFiles
+)
+
+var configFiles = [nFiles]string{"timeout-finish", "down-signal", "timeout-kill", "restart-backoff", "restart-limit"}
+
+// grouped reports whether the service runs as the leader of its own
+// process group, so that the whole group can be signalled. Only
+// timeout-kill asks for it, as in s6 and daemontools-encore: otherwise
+// the service stays in the supervisor's group, which under svscan is
+// the whole tree's, and no group is ever signalled.
+func (c *config) grouped() bool { return c.timeoutKill != 0 }
+
+// configReader reads the files of one directory. warned remembers, for
+// each file, the content last reported as malformed, so that a crash
+// loop does not repeat the warning.
+type configReader struct {
+	warned [nFiles]string
+}
+
+// read reads the files of the directory dirfd, and reports whether
+// any of them exists. A file that does not exist takes its default;
+// one that cannot be read or parsed is reported through warn (once per
+// content) and takes its default too.
+func (r *configReader) read(dirfd int, dir string, warn func(msg string, err error)) (c config, files bool) {
+	c = config{timeoutFinish: defaultTimeoutFinish, downSignal: syscall.SIGTERM}
+	var st unix.Stat_t
+	c.finish = unix.Fstatat(dirfd, "finish", &st, 0) == nil
+	files = c.finish
+	var buf [64]byte
+	for i, name := range configFiles {
+		text, ok := readSmall(dirfd, name, buf[:])
+		if !ok {
+			r.warned[i] = ""
+			continue
+		}
+		files = true
+		if c.parse(i, text) {
+			r.warned[i] = ""
+			continue
+		}
+		if r.warned[i] != text {
+			r.warned[i] = text
+			warn("ignoring "+dir+"/"+name+": "+configProblem[i], nil)
+		}
+	}
+	return c, files
+}
+
+var configProblem = [nFiles]string{
+	fileTimeoutFinish: "not a number of milliseconds",
+	fileDownSignal:    "not a signal name or number",
+	fileTimeoutKill:   "not a number of milliseconds",
+	fileBackoff:       "not MIN MAX RESET in seconds, with 0 < MIN <= MAX",
+	fileLimit:         "not N SECONDS",
+}
+
+// parse applies the text of file i, reporting whether it was valid.
+func (c *config) parse(i int, text string) bool {
+	switch i {
+	case fileTimeoutFinish:
+		ms, ok := parseUint32(firstLine(text))
+		if ok {
+			c.timeoutFinish = time.Duration(ms) * time.Millisecond
+		}
+		return ok
+	case fileTimeoutKill:
+		ms, ok := parseUint32(firstLine(text))
+		if ok {
+			c.timeoutKill = time.Duration(ms) * time.Millisecond
+		}
+		return ok
+	case fileDownSignal:
+		sig, ok := parseSignal(firstLine(text))
+		if ok {
+			c.downSignal = sig
+		}
+		return ok
+	case fileBackoff:
+		f := strings.Fields(text)
+		if len(f) != 3 {
+			return false
+		}
+		lo, ok1 := parseSeconds(f[0])
+		hi, ok2 := parseSeconds(f[1])
+		reset, ok3 := parseSeconds(f[2])
+		if !ok1 || !ok2 || !ok3 || lo <= 0 || hi < lo {
+			return false
+		}
+		c.backoffMin, c.backoffMax, c.backoffReset = lo, hi, reset
+		return true
+	case fileLimit:
+		f := strings.Fields(text)
+		if len(f) != 2 {
+			return false
+		}
+		n, ok1 := parseUint32(f[0])
+		window, ok2 := parseSeconds(f[1])
+		if !ok1 || !ok2 || window <= 0 || n > maxDeathTally {
+			return false
+		}
+		c.limitDeaths, c.limitWindow = n, window
+		return true
+	}
+	return false
+}
+
+// maxDeathTally bounds restart-limit's N: the Supervisor remembers the
+// time of the last N+1 deaths (s6 caps its death tally at 4096 too).
+const maxDeathTally = 4096
+
+// readSmall reads a small file of the directory; false when it does
+// not exist or cannot be read (a directory, say).
+func readSmall(dirfd int, name string, buf []byte) (string, bool) {
+	fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return "", false
+	}
+	defer unix.Close(fd)
+	n := 0
+	for n < len(buf) {
+		r, err := unix.Read(fd, buf[n:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return "", false
+		}
+		if r == 0 {
+			break
+		}
+		n += r
+	}
+	return string(buf[:n]), true
+}
+
+// firstLine is what s6-supervise reads of its one-value files: up to
+// the first newline.
+func firstLine(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
+
+// parseUint32 reads a whole string of decimal digits, as skalibs'
+// uint0_scan does: nothing else, and nothing beyond 32 bits.
+func parseUint32(s string) (uint32, bool) {
+	if s == "" {
+		return 0, false
+	}
+	var v uint64
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+		v = v*10 + uint64(s[i]-'0')
+		if v > math.MaxUint32 {
+			return 0, false
+		}
+	}
+	return uint32(v), true
+}
+
+// parseSeconds reads a non-negative decimal number of seconds, with an
+// optional fraction (as SVSCAN_SHUTDOWN_TIMEOUT), up to 2^31 seconds.
+func parseSeconds(s string) (time.Duration, bool) {
+	whole, frac, ok := strings.Cut(s, ".")
+	if whole == "" && (!ok || frac == "") {
+		return 0, false
+	}
+	var d time.Duration
+	for i := 0; i < len(whole); i++ {
+		if whole[i] < '0' || whole[i] > '9' {
+			return 0, false
+		}
+		d = d*10 + time.Duration(whole[i]-'0')
+		if d > 1<<31 {
+			return 0, false
+		}
+	}
+	d *= time.Second
+	scale := time.Second
+	for i := 0; i < len(frac); i++ {
+		if frac[i] < '0' || frac[i] > '9' {
+			return 0, false
+		}
+		if scale > 1 {
+			scale /= 10
+			d += time.Duration(frac[i]-'0') * scale
+		}
+	}
+	return d, true
+}
+
+// parseSignal reads a signal as s6-supervise reads down-signal: a name
+// (TERM or SIGTERM, in any case) or a number.
+func parseSignal(s string) (syscall.Signal, bool) {
+	name := strings.ToUpper(s)
+	name = strings.TrimPrefix(name, "SIG")
+	for _, n := range signalNames {
+		if n.name == name {
+			return n.sig, true
+		}
+	}
+	if len(s) > 3 && strings.EqualFold(s[:3], "SIG") {
+		s = s[3:]
+	}
+	n, ok := parseUint32(s)
+	if !ok || n == 0 || n > 64 {
+		return 0, false
+	}
+	return syscall.Signal(n), true
+}
+
+var signalNames = [...]struct {
+	name string
+	sig  syscall.Signal
+}{
+	{"ABRT", syscall.SIGABRT}, {"ALRM", syscall.SIGALRM}, {"BUS", syscall.SIGBUS},
+	{"CHLD", syscall.SIGCHLD}, {"CONT", syscall.SIGCONT}, {"FPE", syscall.SIGFPE},
+	{"HUP", syscall.SIGHUP}, {"ILL", syscall.SIGILL}, {"INT", syscall.SIGINT},
+	{"IO", syscall.SIGIO}, {"KILL", syscall.SIGKILL}, {"PIPE", syscall.SIGPIPE},
+	{"POLL", syscall.SIGPOLL}, {"PROF", syscall.SIGPROF}, {"PWR", syscall.SIGPWR},
+	{"QUIT", syscall.SIGQUIT}, {"SEGV", syscall.SIGSEGV}, {"STKFLT", syscall.SIGSTKFLT},
+	{"STOP", syscall.SIGSTOP}, {"SYS", syscall.SIGSYS}, {"TERM", syscall.SIGTERM},
+	{"TRAP", syscall.SIGTRAP}, {"TSTP", syscall.SIGTSTP}, {"TTIN", syscall.SIGTTIN},
+	{"TTOU", syscall.SIGTTOU}, {"URG", syscall.SIGURG}, {"USR1", syscall.SIGUSR1},
+	{"USR2", syscall.SIGUSR2}, {"VTALRM", syscall.SIGVTALRM}, {"WINCH", syscall.SIGWINCH},
+	{"XCPU", syscall.SIGXCPU}, {"XFSZ", syscall.SIGXFSZ},
+}
