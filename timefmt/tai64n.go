@@ -44,6 +44,15 @@ func FromTime(t time.Time) TAI64N {
 // Unix returns the Unix seconds of t.
 func (t TAI64N) Unix() int64 { return int64(t.Sec - Epoch) }
 
+// Time returns the label as a time.Time; the zero label gives the zero
+// Time.
+func (t TAI64N) Time() time.Time {
+	if t == (TAI64N{}) {
+		return time.Time{}
+	}
+	return time.Unix(t.Unix(), int64(t.Nano))
+}
+
 // Pack writes the 12-byte binary label into b.
 func (t TAI64N) Pack(b []byte) {
 	_ = b[11]
