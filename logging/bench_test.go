@@ -2,6 +2,7 @@ package logging
 
 import (
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/daemontools-go/daemontools/timefmt"
@@ -35,6 +36,9 @@ func benchEngine(b *testing.B, words ...string) {
 		chunks = append(chunks, rest[:n])
 		rest = rest[n:]
 	}
+	for i, w := range words {
+		words[i] = strings.ReplaceAll(w, "$D", dir)
+	}
 	words = append(words, dir+"/log")
 	b.SetBytes(int64(len(in)))
 	b.ReportAllocs()
@@ -53,6 +57,12 @@ func BenchmarkEngine(b *testing.B) { benchEngine(b, "t", "s16777215", "n5") }
 
 func BenchmarkEngineSelect(b *testing.B) {
 	benchEngine(b, "t", "-*x*", "+*1*", "s16777215", "n5")
+}
+
+// BenchmarkEngineStatus writes a status file for every line: the `=`
+// action is a write(2) a line.
+func BenchmarkEngineStatus(b *testing.B) {
+	benchEngine(b, "t", "=$D/status", "s16777215", "n5")
 }
 
 // BenchmarkEngineRotate rotates at the default size, about 85 times an
