@@ -280,16 +280,7 @@ func (f writerFunc) Write(b []byte) (int, error) { return f(b) }
 // were finished, and current.
 func dirFiles(t testing.TB, dir string) (old [][]byte, cur []byte) {
 	t.Helper()
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var names []string
-	for _, e := range ents {
-		if strings.HasPrefix(e.Name(), "@") {
-			names = append(names, e.Name())
-		}
-	}
+	names := oldFiles(t, dir)
 	sort.Strings(names)
 	for _, n := range names {
 		b, err := os.ReadFile(filepath.Join(dir, n))
@@ -298,7 +289,7 @@ func dirFiles(t testing.TB, dir string) (old [][]byte, cur []byte) {
 		}
 		old = append(old, b)
 	}
-	cur, err = os.ReadFile(filepath.Join(dir, "current"))
+	cur, err := os.ReadFile(filepath.Join(dir, "current"))
 	if err != nil {
 		t.Fatal(err)
 	}
