@@ -1,0 +1,165 @@
+package timefmt
+
+import (
+	"bytes"
+	"io"
+	"time"
+)
+
+// The tai64n and tai64nlocal filters. Both work as the reference does:
+// they flush their output before every read, so that a line is passed
+// on as soon as it has arrived, and they return the error that ends
+// them, which the applets turn into exit 111 with no message. A read
+// that returns no bytes and no error ends the input, like the
+// reference's read returning 0.
+const (
+	readSize = 128 << 10
+	// flushAt bounds the output buffer: input of many short lines grows
+	// by up to 26 bytes a line, so flush inside a read when needed.
+	flushAt = 256 << 10
+)
+
+// Stamp copies r to w with a label and a space in front of every line,
+// empty lines included. A partial last line is written without adding a
+// newline. The clock is read once per read: lines that arrived together
+// carry the same stamp, and a line keeps the stamp of the read its
+// first byte came in. It returns nil at the end of r, or the first read
+// or write error.
+func Stamp(w io.Writer, r io.Reader) error { return stamp(w, r, Now) }
+
+func stamp(w io.Writer, r io.Reader, now func() TAI64N) error {
+	in := make([]byte, readSize)
+	out := make([]byte, 0, flushAt+readSize+LabelSize+1)
+	var label [LabelSize + 1]byte
+	label[LabelSize] = ' '
+	atStart := true
+	for {
+		n, err := r.Read(in)
+		if n == 0 {
+			if err == io.EOF || err == nil {
+				return nil
+			}
+			return err
+		}
+		l := now().Label()
+		copy(label[:], l[:])
+		chunk := in[:n]
+		for len(chunk) > 0 {
+			if atStart {
+				out = append(out, label[:]...)
+			}
+			i := bytes.IndexByte(chunk, '\n')
+			if i < 0 {
+				out = append(out, chunk...)
+				atStart = false
+				break
+			}
+			out = append(out, chunk[:i+1]...)
+			chunk = chunk[i+1:]
+			atStart = true
+			if len(out) >= flushAt {
+				if out, err = flush(w, out); err != nil {
+					return err
+				}
+			}
+		}
+		if out, err = flush(w, out); err != nil {
+			return err
+		}
+	}
+}
+
+// flush writes out, if it holds anything, and returns it emptied.
+func flush(w io.Writer, out []byte) ([]byte, error) {
+	if len(out) == 0 {
+		return out, nil
+	}
+	_, err := w.Write(out)
+	return out[:0], err
+}
+
+// Localize copies r to w, converting the label at the start of each
+// line to local time in loc as tai64nlocal does. A label is '@' and
+// lowercase hex digits up to the first other byte, read as the
+// reference reads it (LooseLabel), and may span reads. Where the
+// reference would crash (its localtime(3) fails for the decoded year),
+// the label passes through unchanged instead; so does a label that the
+// end of r cuts short. Lines that do not start with '@' are copied as
+// they are. It returns nil at the end of r, or the first read or write
+// error; what was read before a read error is written first.
+func Localize(w io.Writer, r io.Reader, loc *time.Location) error {
+	const (
+		lineStart = iota
+		inLabel
+		copying
+	)
+	in := make([]byte, readSize)
+	out := make([]byte, 0, flushAt+readSize+64)
+	var raw []byte // the label's bytes as read, for passing it through
+	var lbl LooseLabel
+	f := NewLocalFormatter(loc)
+	state := lineStart
+	for {
+		n, err := r.Read(in)
+		if n == 0 {
+			if state == inLabel {
+				out = append(out, raw...)
+			}
+			if _, werr := flush(w, out); werr != nil {
+				return werr
+			}
+			if err == io.EOF || err == nil {
+				return nil
+			}
+			return err
+		}
+		chunk := in[:n]
+		for len(chunk) > 0 {
+			switch state {
+			case lineStart:
+				if chunk[0] != '@' {
+					state = copying
+					continue
+				}
+				lbl.Reset()
+				raw = append(raw[:0], '@')
+				chunk = chunk[1:]
+				state = inLabel
+			case inLabel:
+				i := 0
+				for i < len(chunk) && lbl.Feed(chunk[i]) {
+					i++
+				}
+				raw = append(raw, chunk[:i]...)
+				chunk = chunk[i:]
+				if len(chunk) == 0 {
+					break
+				}
+				sec, nano := lbl.Unix()
+				var ok bool
+				if out, ok = f.Append(out, sec, nano); !ok {
+					out = append(out, raw...)
+				}
+				state = copying
+			case copying:
+				i := bytes.IndexByte(chunk, '\n')
+				if i < 0 {
+					out = append(out, chunk...)
+					chunk = nil
+					break
+				}
+				out = append(out, chunk[:i+1]...)
+				chunk = chunk[i+1:]
+				state = lineStart
+				if len(out) >= flushAt {
+					if out, err = flush(w, out); err != nil {
+						return err
+					}
+				}
+			}
+		}
+		if out, err = flush(w, out); err != nil {
+			return err
+		}
+	}
+}
