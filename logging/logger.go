@@ -56,12 +56,10 @@ type Options struct {
 // under the umask of 022 it sets; a host with another umask should set
 // 022 first, as the multilog applet does (processors inherit it, and
 // the environment).
-//
-// Its methods are spread by job: the input loop (input.go), the line
-// rules (lines.go) and the actions (actions.go); each directory
-// (dir.go, dirbuf.go, processor.go) shares only the host with it.
 type Logger struct {
-	host    // reports, pauses, sync, spawner, errno: lent to every directory
+	// All that the directories (dir.go, dirbuf.go, processor.go)
+	// share with the Logger (host.go).
+	host
 	script  *Script
 	stderr  io.Writer
 	dirs    []*logDir
@@ -69,7 +67,7 @@ type Logger struct {
 	filters bool  // some action looks at line contents
 	now     func() timefmt.TAI64N
 
-	// The input loop.
+	// The input loop (input.go).
 	in     []byte
 	readMu sync.Mutex // held from the last look at requests through read(2)
 	efdMu  sync.Mutex
@@ -79,16 +77,16 @@ type Logger struct {
 	woke   atomic.Bool // a request arrived since the last read point
 	alarm  atomic.Bool
 
-	// The line rules: this read's timestamp and a space, and the line
-	// being read: a partial line carried over from earlier reads
-	// (timestamp included), or the rest of a line longer than lineMax,
-	// whose selection has been decided.
+	// The line rules (lines.go): this read's timestamp and a space,
+	// and the line being read: a partial line carried over from
+	// earlier reads (timestamp included), or the rest of a line longer
+	// than lineMax, whose selection has been decided.
 	label    [stampSize]byte
 	line     [lineMax]byte
 	have     int
 	overflow bool
 
-	// The actions' buffers.
+	// The actions' buffers (actions.go).
 	statusLn [statusSize]byte
 	alertLn  [alertMax + 4]byte
 }
