@@ -281,3 +281,25 @@ func BenchmarkLocalize(b *testing.B) {
 	benchFilter(b, func(w io.Writer, r io.Reader) error { return Localize(w, r, time.UTC) },
 		"@4000000037c219bf2ef02e94 "+strings.Repeat("log line text ", 10)+"\n")
 }
+
+// A label longer than the output buffer, across reads, passes through
+// whole; the output is flushed at the line end that follows it, inside
+// the read, and the rest of the read after that.
+func TestLocalizeLongLabel(t *testing.T) {
+	label := "@" + strings.Repeat("f", 300<<10)
+	in := label + "x\nnext\n"
+	w := &recordingWriter{}
+	if err := Localize(w, &reads{pieces: split([]byte(in), nil), out: &bytes.Buffer{}}, time.UTC); err != nil {
+		t.Fatal(err)
+	}
+	if len(w.writes) != 2 || w.writes[0] != label+"x\n" || w.writes[1] != "next\n" {
+		t.Errorf("%d writes; want the label's line, then the rest", len(w.writes))
+	}
+}
+
+type recordingWriter struct{ writes []string }
+
+func (w *recordingWriter) Write(p []byte) (int, error) {
+	w.writes = append(w.writes, string(p))
+	return len(p), nil
+}
