@@ -4,6 +4,7 @@
 package multilog
 
 import (
+	"errors"
 	"os"
 	"os/signal"
 	"syscall"
@@ -55,9 +56,21 @@ func Main(argv []string) int {
 		}
 	}()
 	if err := l.Start(); err != nil {
-		e := err.(*logging.Error)
-		return diag.Fatal(prog, 111, e.Msg, e.Err)
+		msg, cause := startMessage(err)
+		return diag.Fatal(prog, 111, msg, cause)
 	}
 	l.Run(0)
 	return 0
+}
+
+// startMessage splits a startup failure into the MSG and ERR of the
+// reference's "multilog: fatal: MSG: ERR". Start returns a
+// *logging.Error, which carries both; any other error becomes the
+// message itself, in the same format.
+func startMessage(err error) (msg string, cause error) {
+	var e *logging.Error
+	if errors.As(err, &e) {
+		return e.Msg, e.Err
+	}
+	return diag.Text(err), nil
 }

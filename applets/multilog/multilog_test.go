@@ -1,6 +1,7 @@
 package multilog
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -13,6 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/daemontools-go/daemontools/applets/apptest"
+	"github.com/daemontools-go/daemontools/logging"
 )
 
 func multilog(t *testing.T, dir string, args ...string) *exec.Cmd {
@@ -152,5 +154,24 @@ func TestTermExitsCleanly(t *testing.T) {
 	}
 	if st, err := os.Stat(cur); err != nil || st.Mode().Perm() != 0o744 {
 		t.Fatalf("current after TERM: %v %v", st.Mode(), err)
+	}
+}
+
+func TestStartMessage(t *testing.T) {
+	lock := &logging.Error{Msg: "unable to lock directory ./log", Err: syscall.EAGAIN}
+	for _, c := range []struct {
+		err   error
+		msg   string
+		cause error
+	}{
+		{lock, "unable to lock directory ./log", syscall.EAGAIN},
+		{fmt.Errorf("starting: %w", lock), "unable to lock directory ./log", syscall.EAGAIN},
+		{&os.PathError{Op: "open", Path: "x", Err: syscall.ENOENT}, "file does not exist", nil},
+		{errors.New("no logger"), "no logger", nil},
+	} {
+		msg, cause := startMessage(c.err)
+		if msg != c.msg || cause != c.cause {
+			t.Errorf("startMessage(%v) = %q, %v; want %q, %v", c.err, msg, cause, c.msg, c.cause)
+		}
 	}
 }

@@ -1,0 +1,110 @@
+package logging
+
+import (
+	"io"
+
+	"golang.org/x/sys/unix"
+)
+
+// The actions: selection by pattern, `e` alerts on stderr and `=`
+// status files, run in script order on each line's first lineMax bytes.
+
+const (
+	// alertMax is how much of a line `e` prints before "...".
+	alertMax = 200
+	// statusSize is what `=` writes: the line padded with newlines.
+	statusSize = lineMax + 1
+)
+
+// openStatusFiles creates and opens every `=` file, relative to the
+// start directory, as the reference's first pass over the script does.
+func (l *Logger) openStatusFiles(start int) error {
+	for _, p := range l.script.StatusFiles {
+		fd, err := unix.Openat(start, p, oAppend, 0o600)
+		if err != nil {
+			return &Error{Msg: "unable to create " + p, Err: err}
+		}
+		unix.Close(fd)
+		if fd, err = unix.Openat(start, p, oWrite, 0); err != nil {
+			return &Error{Msg: "unable to write " + p, Err: err}
+		}
+		l.status = append(l.status, fd)
+	}
+	return nil
+}
+
+// decide runs the actions in script order: patterns change the
+// selection, `e` and `=` act at once, directories record it.
+func (l *Logger) decide(head, body []byte) {
+	sel := true
+	for i := range l.script.Actions {
+		a := &l.script.Actions[i]
+		switch a.Kind {
+		case Select:
+			if !sel && match2(a.Pattern, head, body) {
+				sel = true
+			}
+		case Deselect:
+			if sel && match2(a.Pattern, head, body) {
+				sel = false
+			}
+		case Alert:
+			if sel {
+				l.alert(head, body)
+			}
+		case Status:
+			if sel {
+				l.writeStatus(a.Index, head, body)
+			}
+		case Dir:
+			l.dirs[a.Index].selected = sel
+		}
+	}
+}
+
+func (l *Logger) alert(head, body []byte) {
+	b := l.alertLn[:0]
+	if len(head)+len(body) <= alertMax {
+		b = append(b, head...)
+		b = append(b, body...)
+		b = append(b, '\n')
+	} else {
+		if len(head) >= alertMax {
+			b = append(b, head[:alertMax]...)
+		} else {
+			b = append(b, head...)
+			b = append(b, body[:alertMax-len(head)]...)
+		}
+		b = append(b, "...\n"...)
+	}
+	l.stderr.Write(b)
+}
+
+// writeStatus overwrites the start of a status file with the line padded
+// with newlines to 1001 bytes, as the reference does, retrying until it
+// works.
+func (l *Logger) writeStatus(i int, head, body []byte) {
+	b := l.statusLn[:]
+	n := copy(b, head)
+	n += copy(b[n:], body)
+	for j := n; j < statusSize; j++ {
+		b[j] = '\n'
+	}
+	fd, name := l.status[i], l.script.StatusFiles[i]
+	failed := ""
+	l.retry(func() string { return failed + name }, func() error {
+		if _, err := unix.Seek(fd, 0, io.SeekStart); err != nil {
+			failed = "unable to move to beginning of "
+			return err
+		}
+		w, err := unix.Write(fd, b)
+		if w == statusSize {
+			return nil
+		}
+		if err == nil {
+			err = l.errno
+		}
+		failed = "unable to write "
+		return err
+	})
+}
