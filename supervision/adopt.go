@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"os"
 	"strconv"
-	"sync"
 	"syscall"
 
 	"github.com/daemontools-go/daemontools/timefmt"
@@ -138,7 +137,7 @@ func (s *Supervisor) adopt() (Status, int, bool) {
 	s.live = pid
 	s.pidfd = int32(pidfd)
 	s.mu.Unlock()
-	if err := pidWatch.add(pidfd, s); err != nil {
+	if err := watcher.add(pidfd, s, watchPid); err != nil {
 		// Without a watch we would never notice the exit: give the
 		// survivor up (the reference would start a second copy).
 		s.mu.Lock()
@@ -159,113 +158,11 @@ func (s *Supervisor) adoptedExited(pidfd int) {
 	if int(s.pidfd) == pidfd {
 		s.pidfd = -1
 		s.live = 0
-		s.exited = true
+		s.pending |= gotExit
 		s.ws = wsUnknown
 	}
 	s.mu.Unlock()
 	s.wake()
-}
-
-// pidWatcher waits for the exits of every adopted process in one
-// goroutine: their pidfds sit in an epoll set whose own descriptor is
-// in the runtime's poller, so no thread parks and an adopted service
-// costs its pidfd alone.
-type pidWatcher struct {
-	once sync.Once
-	err  error
-	mu   sync.Mutex
-	ep   *os.File
-	epfd int
-	sups map[int32]*Supervisor
-}
-
-var pidWatch pidWatcher
-
-func (w *pidWatcher) start() error {
-	w.once.Do(func() {
-		fd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
-		if err != nil {
-			w.err = err
-			return
-		}
-		unix.SetNonblock(fd, true)
-		w.epfd = fd
-		w.ep = os.NewFile(uintptr(fd), "adopted")
-		w.sups = make(map[int32]*Supervisor)
-		go w.loop()
-	})
-	return w.err
-}
-
-func (w *pidWatcher) add(pidfd int, s *Supervisor) error {
-	if err := w.start(); err != nil {
-		return err
-	}
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.sups[int32(pidfd)] = s
-	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(pidfd)}
-	if err := unix.EpollCtl(w.epfd, unix.EPOLL_CTL_ADD, pidfd, &ev); err != nil {
-		delete(w.sups, int32(pidfd))
-		return err
-	}
-	return nil
-}
-
-func (w *pidWatcher) loop() {
-	rc, err := w.ep.SyscallConn()
-	if err != nil {
-		return
-	}
-	events := make([]unix.EpollEvent, 16)
-	for {
-		// The poller watches the epoll descriptor edge-triggered: take
-		// every ready pidfd before waiting again. Each one is removed
-		// as it is handled, so the set never stays ready.
-		rc.Read(func(fd uintptr) bool {
-			for {
-				n, err := unix.EpollWait(int(fd), events, 0)
-				if err == unix.EINTR {
-					continue
-				}
-				if n <= 0 {
-					return false
-				}
-				for _, ev := range events[:n] {
-					w.exited(int(ev.Fd))
-				}
-			}
-		})
-	}
-}
-
-func (w *pidWatcher) exited(pidfd int) {
-	w.mu.Lock()
-	s := w.sups[int32(pidfd)]
-	if s != nil {
-		delete(w.sups, int32(pidfd))
-		unix.EpollCtl(w.epfd, unix.EPOLL_CTL_DEL, pidfd, nil)
-	}
-	w.mu.Unlock()
-	// Whoever takes the pidfd out of the map closes it; the supervisor
-	// stops using it (under its lock) before it is closed.
-	if s != nil {
-		guard(s, func() { s.adoptedExited(pidfd) })
-		unix.Close(pidfd)
-	}
-}
-
-// forget closes a pidfd whose process the supervisor no longer watches
-// (it leaves while the survivor runs on, which only a crash of the
-// whole process can make happen, or gives it up).
-func (w *pidWatcher) forget(pidfd int) {
-	w.mu.Lock()
-	if _, ok := w.sups[int32(pidfd)]; ok {
-		delete(w.sups, int32(pidfd))
-		unix.EpollCtl(w.epfd, unix.EPOLL_CTL_DEL, pidfd, nil)
-		unix.Close(pidfd)
-	}
-	w.mu.Unlock()
 }
 
 // survivingPipe returns new descriptors for the pipe between a service

@@ -89,10 +89,26 @@ var errPartialWrite = errors.New("partial write")
 func (s *Supervisor) writeStatus() {
 	st := Status{Stamp: s.stamp}
 	s.m.status(&st)
-	if at, ok := s.m.timer(); ok && st.Ext.Phase == PhaseBackoff {
-		st.Ext.Restart = timefmt.FromTime(time.Now().Add(at - now()))
+	if x := s.m.x; x != nil {
+		if at, ok := s.m.timer(); ok && st.Ext.Phase == PhaseBackoff {
+			st.Ext.Restart = timefmt.FromTime(time.Now().Add(at - now()))
+		}
+		// The readiness stamp is taken at the first write after it.
+		if x.ready && x.readyWall == (timefmt.TAI64N{}) {
+			x.readyWall = timefmt.Now()
+		}
+		if x.ready {
+			st.Ext.Ready = x.readyWall
+		}
+		s.mu.Lock()
+		st.Ext.Text = x.mail.text
+		if x.mail.stopping {
+			st.Ext.Flags |= FlagStopping
+		}
+		s.mu.Unlock()
 	}
-	b := st.Encode()
+	var buf [MaxStatusSize]byte
+	b := st.Append(buf[:0])
 	fd, err := unix.Openat(int(s.dirfd), "supervise/status.new", unix.O_WRONLY|unix.O_NONBLOCK|unix.O_TRUNC|unix.O_CREAT|unix.O_CLOEXEC, 0o644)
 	if err != nil {
 		s.report.Warn("unable to open "+s.dir+"/supervise/status.new", err)

@@ -2,6 +2,7 @@ package supervision
 
 import (
 	"math"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -32,6 +33,15 @@ type config struct {
 	// is a permanent failure. limitWindow 0: no limit.
 	limitDeaths uint32
 	limitWindow time.Duration
+	// Readiness: the descriptor of s6's notification-fd (0: none),
+	// runit's ./check, systemd's protocol (sd-notify) with its
+	// watchdog interval (0: none) and, when the file names one, the
+	// socket (a path, or @name in the abstract namespace).
+	notifyFD     int
+	check        bool
+	sdNotify     bool
+	watchdog     time.Duration
+	notifySocket string
 }
 
 // s6's default for timeout-finish.
@@ -44,10 +54,12 @@ const (
 	fileTimeoutKill
 	fileBackoff
 	fileLimit
+	fileNotifyFD
+	fileSdNotify
 	nFiles
 )
 
-var configFiles = [nFiles]string{"timeout-finish", "down-signal", "timeout-kill", "restart-backoff", "restart-limit"}
+var configFiles = [nFiles]string{"timeout-finish", "down-signal", "timeout-kill", "restart-backoff", "restart-limit", "notification-fd", "sd-notify"}
 
 // grouped reports whether the service runs as the leader of its own
 // process group, so that the whole group can be signalled. Only
@@ -55,6 +67,9 @@ var configFiles = [nFiles]string{"timeout-finish", "down-signal", "timeout-kill"
 // the service stays in the supervisor's group, which under svscan is
 // the whole tree's, and no group is ever signalled.
 func (c *config) grouped() bool { return c.timeoutKill != 0 }
+
+// readiness reports whether the service says when it is ready.
+func (c *config) readiness() bool { return c.notifyFD != 0 || c.check || c.sdNotify }
 
 // configReader reads the files of one directory. warned remembers, for
 // each file, the content last reported as malformed, so that a crash
@@ -71,8 +86,9 @@ func (r *configReader) read(dirfd int, dir string, warn func(msg string, err err
 	c = config{timeoutFinish: defaultTimeoutFinish, downSignal: syscall.SIGTERM}
 	var st unix.Stat_t
 	c.finish = unix.Fstatat(dirfd, "finish", &st, 0) == nil
-	files = c.finish
-	var buf [64]byte
+	c.check = unix.Fstatat(dirfd, "check", &st, 0) == nil
+	files = c.finish || c.check
+	var buf [512]byte
 	for i, name := range configFiles {
 		text, ok := readSmall(dirfd, name, buf[:])
 		if !ok {
@@ -80,7 +96,7 @@ func (r *configReader) read(dirfd int, dir string, warn func(msg string, err err
 			continue
 		}
 		files = true
-		if c.parse(i, text) {
+		if len(text) < len(buf) && c.parse(i, text) {
 			r.warned[i] = ""
 			continue
 		}
@@ -98,6 +114,8 @@ var configProblem = [nFiles]string{
 	fileTimeoutKill:   "not a number of milliseconds",
 	fileBackoff:       "not MIN MAX RESET in seconds, with 0 < MIN <= MAX",
 	fileLimit:         "not N SECONDS",
+	fileNotifyFD:      "not a descriptor number from 1 to 1023",
+	fileSdNotify:      "not lines of WATCHDOG_USEC=N or NOTIFY_SOCKET=/path or @name",
 }
 
 // parse applies the text of file i, reporting whether it was valid.
@@ -146,16 +164,65 @@ func (c *config) parse(i int, text string) bool {
 		}
 		c.limitDeaths, c.limitWindow = n, window
 		return true
+	case fileNotifyFD:
+		// s6 takes 1 or 2 as well: the service's stdout or stderr is
+		// then the notification pipe.
+		fd, ok := parseUint32(firstLine(text))
+		if !ok || fd == 0 || fd > maxNotifyFD {
+			return false
+		}
+		c.notifyFD = int(fd)
+		return true
+	case fileSdNotify:
+		return c.parseSdNotify(text)
 	}
 	return false
+}
+
+// maxNotifyFD bounds notification-fd, below the usual descriptor limit.
+const maxNotifyFD = 1023
+
+// parseSdNotify reads the sd-notify file: empty, or lines of systemd's
+// own names, WATCHDOG_USEC=N (the watchdog's interval) and
+// NOTIFY_SOCKET=ADDRESS (where the service is told to send: a path, or
+// @name in the abstract namespace; by default an abstract name of the
+// supervisor's own).
+func (c *config) parseSdNotify(text string) bool {
+	for line := range strings.Lines(text) {
+		line = strings.TrimRight(line, "\n")
+		if line == "" {
+			continue
+		}
+		name, value, ok := strings.Cut(line, "=")
+		switch {
+		case !ok:
+			return false
+		case name == "WATCHDOG_USEC":
+			us, err := strconv.ParseUint(value, 10, 63)
+			if err != nil || us == 0 || us > uint64(math.MaxInt64/time.Microsecond) {
+				return false
+			}
+			c.watchdog = time.Duration(us) * time.Microsecond
+		case name == "NOTIFY_SOCKET":
+			if len(value) < 2 || (value[0] != '/' && value[0] != '@') || len(value) > 107 {
+				return false
+			}
+			c.notifySocket = value
+		default:
+			return false
+		}
+	}
+	c.sdNotify = true
+	return true
 }
 
 // maxDeathTally bounds restart-limit's N: the Supervisor remembers the
 // time of the last N+1 deaths (s6 caps its death tally at 4096 too).
 const maxDeathTally = 4096
 
-// readSmall reads a small file of the directory; false when it does
-// not exist or cannot be read (a directory, say).
+// readSmall reads a small file of the directory, up to len(buf) bytes
+// (a file that fills buf is too long to be one of these); false when it
+// does not exist or cannot be read (a directory, say).
 func readSmall(dirfd int, name string, buf []byte) (string, bool) {
 	fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {

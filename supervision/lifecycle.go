@@ -3,6 +3,8 @@ package supervision
 import (
 	"syscall"
 	"time"
+
+	"github.com/daemontools-go/daemontools/timefmt"
 )
 
 // The lifecycle beyond daemontools: the transitions of a service whose
@@ -42,6 +44,18 @@ type extension struct {
 	deaths                      []time.Duration // restart-limit: the last deaths, oldest first
 	pgid                        int32           // the process group ./run leads, 0: none
 	permanent                   bool            // ./finish exited 125
+	// Readiness: whether this run has said it is ready, and when; how
+	// long until the next ./check; whether the watchdog has bitten.
+	ready       bool
+	readyAt     time.Duration
+	readyWall   timefmt.TAI64N // readyAt on the wall clock, once written
+	checkDelay  time.Duration
+	bitten      bool
+	checkWarned bool // a ./check that cannot be executed has been reported for this run
+	io          notifyIO
+	// mail is what the watchers and the reaper report about this run's
+	// readiness; it is guarded by the Supervisor's mu.
+	mail mailbox
 }
 
 // killAgain is how often a process that was sent KILL and has not gone
@@ -51,21 +65,20 @@ const killAgain = 5 * time.Second
 // Warnings the machine asks Run to print (doWarn), by number.
 const (
 	warnFinishKilled = iota + 1
+	warnWatchdog
 )
 
-// began records a start of ./run, and reports whether restart-backoff
-// takes the place of the pause after it.
-func (x *extension) began(pid int32) bool {
+// began records a start of ./run.
+func (x *extension) began(pid int32) {
 	x.startedAt, x.timer, x.restartAt, x.permanent = x.now, 0, 0, false
+	x.ready, x.readyAt, x.readyWall, x.bitten = false, 0, timefmt.TAI64N{}, false
 	x.pgid = 0
 	if x.cfg.grouped() {
 		x.pgid = pid
 	}
-	if x.cfg.backoffMin == 0 {
-		return false
+	if x.cfg.backoffMin != 0 {
+		x.pause = min(max(x.pause, x.cfg.backoffMin), x.cfg.backoffMax)
 	}
-	x.pause = min(max(x.pause, x.cfg.backoffMin), x.cfg.backoffMax)
-	return true
 }
 
 // setTimer sets the timer at d from now.
@@ -112,6 +125,9 @@ func died(m *machine, e event, fx *effects) {
 	stopped := m.state == stopping
 	m.pid, m.term, x.timer = 0, false, 0
 	fx.add(doStamp)
+	if x.cfg.readiness() {
+		fx.add(doQuiet)
+	}
 	if x.pgid != 0 && stopped {
 		fx.signalGroup(syscall.SIGKILL)
 	}
@@ -127,10 +143,12 @@ func died(m *machine, e event, fx *effects) {
 	afterRun(m, fx)
 }
 
-// plan works out, at a death, when ./run may start again.
+// plan works out, at a death, when ./run may start again: a second
+// after the last start, as daemontools and s6 pace their restarts, or
+// restart-backoff's pause after it.
 func (x *extension) plan() {
 	if x.cfg.backoffMin == 0 {
-		x.restartAt = 0
+		x.restartAt = x.startedAt + startPause
 		return
 	}
 	lived := x.now - x.startedAt
@@ -278,6 +296,9 @@ func (x *extension) status(st *Status) {
 	if x.permanent {
 		st.Ext.Flags |= FlagPermanent
 	}
+	if x.cfg.readiness() {
+		st.Ext.Flags |= FlagReadiness
+	}
 }
 
 // setConfig installs what the service directory says, before a start
@@ -289,10 +310,10 @@ func (m *machine) setConfig(c config, files bool, r *configReader) {
 		if !files {
 			return
 		}
-		m.x = &extension{}
+		m.x = &extension{io: notifyIO{pipe: -1, sock: -1}}
 	}
 	m.x.cfg, m.x.reader = c, *r
-	if !files && m.x.timer == 0 && m.state != finishing && m.state != stopping {
+	if !files && m.x.timer == 0 && m.state != finishing && m.state != stopping && m.x.io.sock < 0 && m.x.io.pipe < 0 {
 		m.x = nil
 	}
 }
@@ -319,6 +340,21 @@ func adoptedPhase(m *machine, e event, fx *effects) {
 	default:
 		if x.cfg.grouped() {
 			x.pgid = e.pid
+		}
+		// A survivor that had not said it was ready is starting
+		// still: ./check can say so, or a NOTIFY_SOCKET with a path
+		// (the pipe of notification-fd and an abstract socket's name
+		// died with the supervisor). One that had is ready.
+		switch {
+		case !x.cfg.readiness():
+		case e.phase == PhaseStarting:
+			m.state = starting
+			if x.cfg.check {
+				x.checkDelay = firstCheck
+				x.setTimer(firstCheck, fx)
+			}
+		default:
+			x.ready, x.readyAt = true, x.now
 		}
 	}
 }

@@ -27,6 +27,12 @@ func lifecycleConfig(b byte) config {
 	if b&32 != 0 {
 		c.timeoutFinish = 0
 	}
+	if b&64 != 0 {
+		c.check = true
+	}
+	if b&128 != 0 {
+		c.notifyFD, c.sdNotify, c.watchdog = 3, true, 5*time.Second
+	}
 	return c
 }
 
@@ -43,9 +49,13 @@ func runLifecycle(t *testing.T, cfg byte, normallyUp bool, in []byte) *sim {
 	// when asked.
 	var lastStart time.Duration = -time.Hour
 	asked := true
+	gap := c.backoffMin
+	if gap == 0 {
+		gap = startPause
+	}
 	s.check = func() {
-		if c.backoffMin != 0 && !asked && s.clock-lastStart < c.backoffMin {
-			t.Fatalf("started %v after the last start, restart-backoff's MIN is %v\n%s", s.clock-lastStart, c.backoffMin, strings.Join(s.trace, "\n"))
+		if !asked && s.clock-lastStart < gap {
+			t.Fatalf("started %v after the last start, the least is %v\n%s", s.clock-lastStart, gap, strings.Join(s.trace, "\n"))
 		}
 		if s.m.state == failed && !asked {
 			t.Fatalf("a failed service started unasked\n%s", strings.Join(s.trace, "\n"))
@@ -73,6 +83,12 @@ func runLifecycle(t *testing.T, cfg byte, normallyUp bool, in []byte) *sim {
 		if s.m.state == backoff && s.m.x.timer == 0 {
 			t.Fatal("in backoff without a timer")
 		}
+		if s.m.state == starting && c.check && !s.checking && s.m.x.timer == 0 && len(s.news) == 0 {
+			t.Fatalf("starting with neither a ./check running nor one due\n%s", strings.Join(s.trace, "\n"))
+		}
+		if s.m.state == up && c.watchdog != 0 && s.m.x.timer == 0 {
+			t.Fatalf("ready without a watchdog timer\n%s", strings.Join(s.trace, "\n"))
+		}
 	}
 	return s
 }
@@ -81,8 +97,9 @@ func FuzzLifecycle(f *testing.F) {
 	for _, in := range []string{
 		"\xf0\xf4\xf0\xf4\xf0\xf4", "d\xf4\xf4\xf4", "\xf5\xf0", "u\xf0d\xf4x", "\xf0\x01\xf0\xf0\xf0\xf0u",
 		"\xf1\xf4\xf4", "t\xf4k\xf0\xf4o\xf0", "\xf0\xf3\xf4\xf0",
+		"\xf4\xf8\xf4\xf8\xf4\xf7\xf4\xf4\xf0", "\xf6\xf9\xf4\xf4\xf4d\xf4", "\xf4\xf7\xf6\xf0\xf4\xf6",
 	} {
-		for _, cfg := range []byte{1, 2, 4, 8, 15, 31, 63} {
+		for _, cfg := range []byte{1, 2, 4, 8, 15, 31, 63, 64, 128, 192, 255} {
 			f.Add(cfg, true, []byte(in))
 		}
 	}
@@ -96,8 +113,9 @@ func TestLifecycleSequences(t *testing.T) {
 		"\xf0\xf4\xf0\xf4\xf0\xf4\xf0\xf4\xf0\xf4", "d\xf4\xf4\xf4\xf4", "\xf5\xf0\xf4", "u\xf0d\xf4x",
 		"\xf0\x01\xf0\xf0\xf0\xf0u\xf4\xf4", "\xf1\xf4\xf4\xf4", "t\xf4k\xf0\xf4o\xf0", "\xf0\xf3\xf4\xf0",
 		"\xf0\xf4\xf4\xf0\xf4\xf4\xf0\xf4\xf4\xf0dux",
+		"\xf4\xf8\xf4\xf8\xf4\xf7\xf4\xf4\xf0", "\xf6\xf9\xf4\xf4\xf4d\xf4", "\xf4\xf7\xf6\xf0\xf4\xf6",
 	} {
-		for cfg := 0; cfg < 64; cfg++ {
+		for cfg := 0; cfg < 256; cfg++ {
 			runLifecycle(t, byte(cfg), true, []byte(in))
 			runLifecycle(t, byte(cfg), false, []byte(in))
 		}
@@ -171,8 +189,12 @@ func TestFinish(t *testing.T) {
 	m = newMachine(true)
 	m.setConfig(config{finish: true, downSignal: syscall.SIGTERM}, true, &configReader{})
 	at(&m, 0, event{kind: eStarted, pid: 10}, event{kind: eExited})
-	if fx := at(&m, 0, event{kind: eFinishFailed}); kinds(fx) != "announce start poll" {
+	if fx := at(&m, 0, event{kind: eFinishFailed}); kinds(fx) != "announce deadline poll" || m.state != backoff {
 		t.Fatalf("finish failed: %s", kinds(fx))
+	}
+	// Not before a second after the last start, as daemontools and s6.
+	if when, _ := m.timer(); when != startPause {
+		t.Fatalf("restart at %v", when)
 	}
 }
 

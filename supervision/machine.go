@@ -25,9 +25,10 @@ import (
 //	execFailed   ./run could not be executed and no stand-in child
 //	             reports it: after the pause, as if it had died
 //
-// A service whose directory opts in (EXTENSIONS.md §2; lifecycle.go)
-// has four more:
+// A service whose directory opts in (EXTENSIONS.md §2; lifecycle.go
+// and ready.go) has five more:
 //
+//	starting     ./run runs and has not said yet that it is ready
 //	stopping     asked down with timeout-kill: killed when it runs out
 //	finishing    ./run has ended and ./finish runs
 //	backoff      ./run has ended and is started again when the pause
@@ -43,6 +44,7 @@ const (
 	up
 	forkWait
 	execFailed
+	starting
 	stopping
 	finishing
 	backoff
@@ -73,6 +75,10 @@ const (
 	eStop                           // the host asks the Supervisor to leave, as x; event.down: bring the service down first, as d
 	eFinishStarted                  // ./finish runs as event.pid
 	eFinishFailed                   // ./finish could not be started; the supervisor reported why
+	eReady                          // the service says it is ready (notification-fd, READY=1)
+	eChecked                        // ./check has ended: event.ws
+	eWatchdog                       // the service's watchdog ping (WATCHDOG=1)
+	eNotice                         // the service said something to show (STATUS=, STOPPING=1)
 	nEvents
 )
 
@@ -105,6 +111,8 @@ const (
 	doSignalGroup                       // send the signal effect.arg to the process group ./run leads, and KILL to its cgroup
 	doFinish                            // start ./finish; what came of it is the next event handled
 	doWarn                              // report the warning effect.arg names
+	doCheck                             // start ./check; its end is reported as eChecked
+	doQuiet                             // stop listening for the run's readiness: close its notification pipe, kill a ./check
 )
 
 // effect is one thing to do: its kind, and the signal (doSignal,
@@ -213,13 +221,15 @@ var table = [nStates][nEvents]transition{
 		eSignal: nothing, eExited: nothing,
 		eStarted: started, eExecFailed: cannotExec, eForkFailed: cannotFork, eTimer: nothing,
 		eStop: stopIdle, eFinishStarted: nothing, eFinishFailed: nothing,
+		eReady: nothing, eChecked: nothing, eWatchdog: nothing, eNotice: announce,
 	},
 	up: {
 		eNew: nothing, eAdopted: nothing, eBegin: nothing, eResumed: resumed,
 		eUp: upKeep, eDown: downStop, eOnce: onceKeep, ePause: pauseStop, eCont: contResume, eExit: exitLater,
 		eSignal: passSignal, eExited: reaped,
-		eStarted: nothing, eExecFailed: nothing, eForkFailed: nothing, eTimer: nothing,
+		eStarted: nothing, eExecFailed: nothing, eForkFailed: nothing, eTimer: watchdogBites,
 		eStop: stopService, eFinishStarted: nothing, eFinishFailed: nothing,
+		eReady: nothing, eChecked: nothing, eWatchdog: pinged, eNotice: announce,
 	},
 	forkWait: {
 		eNew: nothing, eAdopted: nothing, eBegin: nothing, eResumed: resumed,
@@ -227,6 +237,7 @@ var table = [nStates][nEvents]transition{
 		eSignal: nothing, eExited: nothing,
 		eStarted: started, eExecFailed: cannotExec, eForkFailed: cannotFork, eTimer: retry,
 		eStop: stopIdle, eFinishStarted: nothing, eFinishFailed: nothing,
+		eReady: nothing, eChecked: nothing, eWatchdog: nothing, eNotice: announce,
 	},
 	execFailed: {
 		eNew: nothing, eAdopted: nothing, eBegin: nothing, eResumed: resumed,
@@ -234,6 +245,15 @@ var table = [nStates][nEvents]transition{
 		eSignal: nothing, eExited: nothing,
 		eStarted: started, eExecFailed: cannotExec, eForkFailed: cannotFork, eTimer: reaped,
 		eStop: stopIdle, eFinishStarted: nothing, eFinishFailed: nothing,
+		eReady: nothing, eChecked: nothing, eWatchdog: nothing, eNotice: announce,
+	},
+	starting: {
+		eNew: nothing, eAdopted: nothing, eBegin: nothing, eResumed: resumed,
+		eUp: upKeep, eDown: downStop, eOnce: onceKeep, ePause: pauseStop, eCont: contResume, eExit: exitLater,
+		eSignal: passSignal, eExited: reaped,
+		eStarted: nothing, eExecFailed: nothing, eForkFailed: nothing, eTimer: checkNow,
+		eStop: stopService, eFinishStarted: nothing, eFinishFailed: nothing,
+		eReady: becameReady, eChecked: checked, eWatchdog: nothing, eNotice: announce,
 	},
 	stopping: {
 		eNew: nothing, eAdopted: nothing, eBegin: nothing, eResumed: resumed,
@@ -241,6 +261,7 @@ var table = [nStates][nEvents]transition{
 		eSignal: passSignal, eExited: reaped,
 		eStarted: nothing, eExecFailed: nothing, eForkFailed: nothing, eTimer: killStraggler,
 		eStop: stopStopping, eFinishStarted: nothing, eFinishFailed: nothing,
+		eReady: nothing, eChecked: nothing, eWatchdog: nothing, eNotice: announce,
 	},
 	finishing: {
 		eNew: nothing, eAdopted: nothing, eBegin: nothing, eResumed: resumed,
@@ -248,6 +269,7 @@ var table = [nStates][nEvents]transition{
 		eSignal: nothing, eExited: finished,
 		eStarted: nothing, eExecFailed: nothing, eForkFailed: nothing, eTimer: killFinish,
 		eStop: stopFinishing, eFinishStarted: finishRuns, eFinishFailed: finished,
+		eReady: nothing, eChecked: nothing, eWatchdog: nothing, eNotice: announce,
 	},
 	backoff: {
 		eNew: nothing, eAdopted: nothing, eBegin: nothing, eResumed: resumed,
@@ -255,6 +277,7 @@ var table = [nStates][nEvents]transition{
 		eSignal: nothing, eExited: nothing,
 		eStarted: started, eExecFailed: cannotExec, eForkFailed: cannotFork, eTimer: restart,
 		eStop: stopIdle, eFinishStarted: nothing, eFinishFailed: nothing,
+		eReady: nothing, eChecked: nothing, eWatchdog: nothing, eNotice: announce,
 	},
 	failed: {
 		eNew: nothing, eAdopted: nothing, eBegin: nothing, eResumed: resumed,
@@ -262,6 +285,7 @@ var table = [nStates][nEvents]transition{
 		eSignal: nothing, eExited: nothing,
 		eStarted: started, eExecFailed: cannotExec, eForkFailed: cannotFork, eTimer: nothing,
 		eStop: stopIdle, eFinishStarted: nothing, eFinishFailed: nothing,
+		eReady: nothing, eChecked: nothing, eWatchdog: nothing, eNotice: announce,
 	},
 }
 
@@ -312,10 +336,7 @@ func begin(m *machine, e event, fx *effects) {
 // yet noticed is still reported as eExited.
 func resumed(m *machine, e event, fx *effects) {
 	if e.pid != 0 && m.pid != e.pid {
-		m.state, m.pid, m.paused, m.term = up, e.pid, false, false
-		if m.x != nil {
-			m.x.began(e.pid)
-		}
+		m.runs(e.pid, fx)
 		fx.add(doStamp)
 	}
 	fx.add(doAnnounce)
@@ -442,17 +463,34 @@ func reaped(m *machine, e event, fx *effects) {
 }
 
 // started: the pause that follows every start is not interrupted by
-// anything; what happens meanwhile waits. A service with
-// restart-backoff has no such pause: it is not restarted before its
-// pause has passed, and answers at once meanwhile.
+// anything; what happens meanwhile waits. A service that opts in has
+// no such pause: it is not started again before the pause after its
+// last start has passed (restart-backoff's, or the same second), and
+// it answers at once meanwhile, as s6-supervise does.
 func started(m *machine, e event, fx *effects) {
-	m.state, m.pid, m.paused, m.term = up, e.pid, false, false
+	m.runs(e.pid, fx)
 	fx.add(doStamp)
 	fx.add(doAnnounce)
-	if m.x != nil && m.x.began(e.pid) {
+	if m.x == nil {
+		fx.pause(afterStart)
+	}
+}
+
+// runs records a new run of ./run as pid: up, or starting until it says
+// it is ready.
+func (m *machine) runs(pid int32, fx *effects) {
+	m.state, m.pid, m.paused, m.term = up, pid, false, false
+	if m.x == nil {
 		return
 	}
-	fx.pause(afterStart)
+	m.x.began(pid)
+	if m.x.cfg.readiness() {
+		m.state = starting
+		if m.x.cfg.check {
+			m.x.checkDelay = firstCheck
+			m.x.setTimer(firstCheck, fx)
+		}
+	}
 }
 
 // cannotExec: without a stand-in child the failure is announced as
@@ -573,7 +611,7 @@ func (m *machine) status(st *Status) {
 	st.Paused, st.Want, st.Term, st.State = 0, 0, 0, StateDown
 	st.Ext = Ext{Phase: PhaseDown, Exit: m.exitHow, ExitValue: m.exitValue}
 	switch m.state {
-	case up, stopping:
+	case up, starting, stopping:
 		st.State = StateRun
 		if m.paused {
 			st.Paused = 1
@@ -582,7 +620,10 @@ func (m *machine) status(st *Status) {
 			st.Term = 1
 		}
 		st.Ext.Phase = PhaseUp
-		if m.state == stopping {
+		switch m.state {
+		case starting:
+			st.Ext.Phase = PhaseStarting
+		case stopping:
 			st.Ext.Phase = PhaseStopping
 		}
 	case finishing:

@@ -24,6 +24,10 @@ const (
 	wCrash    = 0xf3 // the supervisor panics; Run starts again
 	wTime     = 0xf4 // time passes: to the machine's timer, or a second
 	wExit125  = 0xf5 // the child ends with exit code 125
+	wReady    = 0xf6 // the service says it is ready
+	wCheckOK  = 0xf7 // ./check, if it runs, exits 0
+	wCheckBad = 0xf8 // ./check, if it runs, exits 1
+	wPing     = 0xf9 // a watchdog ping
 )
 
 // world is the input both simulations read their world from.
@@ -80,7 +84,9 @@ type common struct {
 	ws       uint16 // of the pending exit
 	req      byte
 	crash    bool
-	passTime bool // wTime happened: the simulation moves its clock
+	passTime bool    // wTime happened: the simulation moves its clock
+	news     []event // what the watchers would report
+	checking bool    // a ./check runs
 	stamp    int
 	trace    []string
 	done     bool // the input is used up
@@ -126,10 +132,23 @@ func (c *common) happen() {
 		}
 	case wTime:
 		c.passTime = true
+	case wReady:
+		c.news = append(c.news, event{kind: eReady})
+	case wPing:
+		c.news = append(c.news, event{kind: eWatchdog})
+	case wCheckOK, wCheckBad:
+		if c.checking {
+			c.checking = false
+			ws := uint16(0)
+			if b == wCheckBad {
+				ws = 1 << 8
+			}
+			c.news = append(c.news, event{kind: eChecked, ws: ws})
+		}
 	case wStop:
-		c.req |= reqExit | reqDown
+		c.req |= gotLeave | gotDown
 	case wStopKeep:
-		c.req |= reqExit
+		c.req |= gotLeave
 	case wCrash:
 		c.crash = true
 	default:
@@ -211,13 +230,13 @@ func (s *sim) handle(e event) {
 	for _, f := range fx.list[:fx.n] {
 		switch f.kind {
 		case doSignal:
-			if before != up && before != stopping && before != finishing {
+			if before != up && before != starting && before != stopping && before != finishing {
 				s.t.Fatalf("signal %d in state %d", f.arg, before)
 			}
 			s.kill(syscall.Signal(f.arg))
 		case doSignalGroup:
 			s.log("group %v", syscall.Signal(f.arg))
-			if s.m.state == up || s.m.state == stopping {
+			if s.m.state == up || s.m.state == starting || s.m.state == stopping {
 				s.kill(syscall.Signal(f.arg))
 			}
 		case doStamp:
@@ -225,7 +244,7 @@ func (s *sim) handle(e event) {
 		case doAnnounce:
 			s.announce()
 		case doStart:
-			if s.alive != 0 || s.m.state == up || s.m.state == stopping || s.m.state == finishing {
+			if s.alive != 0 || s.m.state == up || s.m.state == starting || s.m.state == stopping || s.m.state == finishing {
 				s.t.Fatalf("a start with a child (state %d)", s.m.state)
 			}
 			s.log("start")
@@ -239,6 +258,15 @@ func (s *sim) handle(e event) {
 			s.handle(s.finish())
 		case doWarn:
 			s.log("warning %d", f.arg)
+		case doCheck:
+			if s.checking || s.m.state != starting {
+				s.t.Fatalf("./check started with one running (%v), in state %d", s.checking, s.m.state)
+			}
+			s.log("check")
+			s.checking = true
+		case doQuiet:
+			s.checking = false
+			s.news = s.news[:0]
 		case doPause:
 			s.sleep(f.duration().String())
 			s.clock += f.duration()
@@ -305,10 +333,19 @@ func (s *sim) step() {
 	}
 	exited, req := s.take()
 	if req != 0 {
-		s.handle(event{kind: eStop, down: req&reqDown != 0})
+		s.handle(event{kind: eStop, down: req&gotDown != 0})
 		if s.left {
 			return
 		}
+	}
+	if len(s.news) > 0 {
+		if exited {
+			s.exited = true // the exit waits for the next step, as in Run
+		}
+		e := s.news[0]
+		s.news = s.news[1:]
+		s.handle(e)
+		return
 	}
 	if exited {
 		s.handle(event{kind: eExited, ws: s.ws})
@@ -508,10 +545,10 @@ func (r *reference) round() {
 		return
 	}
 	exited, req := r.take()
-	if req&reqDown != 0 {
+	if req&gotDown != 0 {
 		r.command('d')
 	}
-	if req&reqExit != 0 {
+	if req&gotLeave != 0 {
 		r.command('x')
 		if r.pid == 0 {
 			return
@@ -551,7 +588,7 @@ func checkStatus(t *testing.T, m *machine, when string) {
 	var st Status
 	m.status(&st)
 	isUp := st.Pid != 0 && m.state != finishing
-	running := m.state == up || m.state == stopping
+	running := m.state == up || m.state == starting || m.state == stopping
 	if isUp != running || isUp != (st.State == StateRun) || (st.Pid == 0 && st.State != StateDown) {
 		t.Fatalf("%s: pid %d in state %d with runit state %d", when, st.Pid, m.state, st.State)
 	}

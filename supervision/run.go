@@ -93,6 +93,14 @@ func (s *Supervisor) advance() {
 		var e event
 		offload(func() { e = s.forkFinish() })
 		s.push(e)
+	case doCheck:
+		var failed bool
+		offload(func() { failed = s.startCheck() })
+		if failed {
+			s.push(event{kind: eChecked, ws: 111 << 8})
+		}
+	case doQuiet:
+		offload(s.quiet)
 	case doPoll:
 		var e event
 		if s.readNow() && s.controlHook(s.buf[0], &e) {
@@ -138,18 +146,24 @@ func (s *Supervisor) handle(e event) {
 // after this look is missed by the read that follows it.
 func (s *Supervisor) reported() bool {
 	s.mu.Lock()
-	req, exited := s.req, s.exited
-	if req != 0 {
-		s.req = 0
-	} else {
-		s.exited = false
+	got := s.pending
+	switch {
+	case got&gotLeave != 0:
+		s.pending &^= gotLeave | gotDown
+	case got&gotNews != 0:
+		s.pending &^= gotNews
+	case got&gotExit != 0:
+		s.pending &^= gotExit
 	}
+	ws := s.ws
 	s.mu.Unlock()
 	switch {
-	case req != 0:
-		s.push(event{kind: eStop, down: req&reqDown != 0})
-	case exited:
-		s.push(event{kind: eExited, ws: s.ws})
+	case got&gotLeave != 0:
+		s.push(event{kind: eStop, down: got&gotDown != 0})
+	case got&gotNews != 0:
+		s.push(s.news())
+	case got&gotExit != 0:
+		s.push(event{kind: eExited, ws: ws})
 	case s.timerDue():
 		s.push(event{kind: eTimer})
 	default:
@@ -277,8 +291,12 @@ func (s *Supervisor) childExited(pid int, reap func() (syscall.WaitStatus, bool)
 	s.mu.Lock()
 	if ws, ok := reap(); ok && pid == s.live {
 		s.live = 0
-		s.exited = true
+		s.pending |= gotExit
 		s.ws = uint16(ws)
+	} else if ok && s.m.x != nil && pid == int(s.m.x.mail.check) {
+		s.m.x.mail.check = 0
+		s.m.x.mail.checked, s.m.x.mail.checkWS = true, uint16(ws)
+		s.pending |= gotNews
 	}
 	s.mu.Unlock()
 	s.wake()

@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 var runArgv = []string{"./run"}
@@ -13,8 +15,15 @@ var runArgv = []string{"./run"}
 func (s *Supervisor) fork() event {
 	stdio := []uintptr{uintptr(s.stdio[0]), uintptr(s.stdio[1]), uintptr(s.stdio[2])}
 	attr := syscall.ProcAttr{Dir: s.childDir, Env: s.env, Files: stdio}
-	if s.m.x != nil && s.m.x.cfg.grouped() {
-		attr.Sys = &syscall.SysProcAttr{Setpgid: true}
+	notifyR, notifyW := -1, -1
+	if x := s.m.x; x != nil {
+		if x.cfg.grouped() {
+			attr.Sys = &syscall.SysProcAttr{Setpgid: true}
+		}
+		if x.cfg.readiness() {
+			attr.Files, attr.Env, notifyR, notifyW = s.readinessFiles(attr.Files, attr.Env)
+			x.checkWarned = false
+		}
 	}
 	msg := ""
 	s.mu.Lock()
@@ -34,9 +43,20 @@ func (s *Supervisor) fork() event {
 	}
 	if err == nil {
 		s.live = pid
-		s.exited = false
+		s.pending &^= gotExit
+		if s.m.x != nil {
+			s.m.x.mail = mailbox{}
+		}
 	}
 	s.mu.Unlock()
+	if notifyW >= 0 {
+		unix.Close(notifyW)
+		if err == nil && pid != 0 {
+			s.watchNotifyPipe(notifyR)
+		} else {
+			unix.Close(notifyR)
+		}
+	}
 	switch {
 	case err == nil:
 		return event{kind: eStarted, pid: int32(pid)}
@@ -113,7 +133,7 @@ func (s *Supervisor) forkFinish() event {
 	pid, err := procReaper.forkExec(s, finishPath, []string{finishPath, code, sig}, &attr)
 	if err == nil {
 		s.live = pid
-		s.exited = false
+		s.pending &^= gotExit
 	}
 	s.mu.Unlock()
 	if err != nil {
@@ -136,4 +156,5 @@ func (s *Supervisor) signalGroup(sig syscall.Signal) {
 // warnings are the texts of the machine's doWarn, around the directory.
 var warnings = [...]struct{ before, after string }{
 	warnFinishKilled: {"killing ", "/finish: it ran longer than timeout-finish"},
+	warnWatchdog:     {"sending ABRT to ", "/run: no watchdog ping within WATCHDOG_USEC"},
 }

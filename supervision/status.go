@@ -28,6 +28,9 @@ const (
 	ExtSize = 44
 	// ExtVersion is the extension's layout, in its first byte.
 	ExtVersion = 1
+	// MaxStatusSize is the longest status file: the extension may be
+	// followed by up to 255 bytes of text (Ext.Text).
+	MaxStatusSize = StatusSize + 255
 )
 
 // runit's state byte.
@@ -78,6 +81,9 @@ type Ext struct {
 	// Deaths counts the deaths within restart-limit's window, Window
 	// (seconds) and Limit being that file's numbers (0 without it).
 	Deaths, Window, Limit uint32
+	// Text is what the service last said of itself (sd_notify's
+	// STATUS=), at most 255 bytes, after the extension.
+	Text string
 }
 
 // Phases of a service, the extension's view of it.
@@ -95,6 +101,7 @@ const (
 const (
 	FlagReadiness = 1 << iota // the service has a readiness method
 	FlagPermanent             // ./finish exited 125: not restarted
+	FlagStopping              // the service said it is stopping (sd_notify's STOPPING=1)
 )
 
 // How ./run last ended.
@@ -107,7 +114,8 @@ const (
 // ErrBadFormat is what svstat calls a status file shorter than 18 bytes.
 var ErrBadFormat = errors.New("bad format")
 
-// Encode returns the status file for st, extension included.
+// Encode returns the status file for st up to the end of the
+// extension; Ext.Text, whose length is in it, follows (see Append).
 func (st *Status) Encode() [StatusSize]byte {
 	var b [StatusSize]byte
 	st.Stamp.Pack(b[0:12])
@@ -122,12 +130,21 @@ func (st *Status) Encode() [StatusSize]byte {
 	x[2] = st.Ext.Flags
 	x[3] = st.Ext.Exit
 	x[4] = st.Ext.ExitValue
+	x[5] = byte(min(len(st.Ext.Text), 255))
 	st.Ext.Ready.Pack(x[8:20])
 	st.Ext.Restart.Pack(x[20:32])
 	binary.LittleEndian.PutUint32(x[32:36], st.Ext.Deaths)
 	binary.LittleEndian.PutUint32(x[36:40], st.Ext.Window)
 	binary.LittleEndian.PutUint32(x[40:44], st.Ext.Limit)
 	return b
+}
+
+// Append appends the whole status file for st to b: Encode's bytes and
+// Ext.Text.
+func (st *Status) Append(b []byte) []byte {
+	enc := st.Encode()
+	b = append(b, enc[:]...)
+	return append(b, st.Ext.Text[:enc[RunitStatusSize+5]]...)
 }
 
 // DecodeStatus reads a status file written by daemontools (18 bytes),
@@ -158,6 +175,9 @@ func DecodeStatus(b []byte) (Status, error) {
 			Deaths:    binary.LittleEndian.Uint32(x[32:36]),
 			Window:    binary.LittleEndian.Uint32(x[36:40]),
 			Limit:     binary.LittleEndian.Uint32(x[40:44]),
+		}
+		if n := int(x[5]); len(x) >= ExtSize+n {
+			st.Ext.Text = string(x[ExtSize : ExtSize+n])
 		}
 	}
 	return st, nil

@@ -33,6 +33,19 @@ func TestStatusRoundTrip(t *testing.T) {
 	if got != st {
 		t.Fatalf("Decode = %+v, want %+v", got, st)
 	}
+	// The text follows the extension.
+	st.Ext.Text = "serving 3 clients"
+	all := st.Append(nil)
+	if len(all) != StatusSize+len(st.Ext.Text) || all[RunitStatusSize+5] != byte(len(st.Ext.Text)) {
+		t.Fatalf("Append: %d bytes % x", len(all), all)
+	}
+	if got, err := DecodeStatus(all); err != nil || got.Ext.Text != st.Ext.Text {
+		t.Fatalf("text: %+v %v", got, err)
+	}
+	if got, _ := DecodeStatus(all[:len(all)-1]); got.Ext.Text != "" || !got.Ext.Present {
+		t.Fatalf("text cut short: %+v", got)
+	}
+	st.Ext.Text = ""
 	// runit's 20 bytes decode without the extension; so does one of
 	// another version.
 	if got, _ := DecodeStatus(b[:RunitStatusSize]); got.Ext.Present || !got.Runit {
@@ -82,9 +95,13 @@ func FuzzDecodeStatus(f *testing.F) {
 		}
 		if st.Ext.Present {
 			n = StatusSize
-			// The reserved bytes are written as 0.
+			// The reserved bytes are written as 0; the text's length
+			// only counts when the text is all there.
 			in = append([]byte(nil), in[:n]...)
-			clear(in[RunitStatusSize+5 : RunitStatusSize+8])
+			clear(in[RunitStatusSize+6 : RunitStatusSize+8])
+			if st.Ext.Text == "" {
+				in[RunitStatusSize+5] = 0
+			}
 		}
 		if !bytes.Equal(enc[:n], in[:n]) {
 			t.Fatalf("re-encoded % x, input % x", enc[:n], in[:n])

@@ -96,12 +96,11 @@ type Supervisor struct {
 	// mu guards what the reaper and signal senders share with Run. The
 	// reaper holds it while it reaps, so that a signal sent under it
 	// never reaches a recycled pid.
-	mu     sync.Mutex
-	live   int    // pid of the running child, 0 once reaped
-	pidfd  int32  // the adopted child's pidfd, -1 when it is our own child
-	exited bool   // the child was reaped and Run has not yet noticed
-	ws     uint16 // and its wait status
-	req    byte   // requests from the host (reqDown, reqExit) not yet handled
+	mu      sync.Mutex
+	live    int    // pid of the running child, 0 once reaped
+	pidfd   int32  // the adopted child's pidfd, -1 when it is our own child
+	ws      uint16 // the wait status of the child reaped (pending has gotExit)
+	pending uint8  // what has been reported and Run has not yet handled (got...)
 
 	done chan struct{}
 }
@@ -288,11 +287,14 @@ func (s *Supervisor) release() {
 	closeFD(&s.lockfd)
 	closeFD(&s.dirfd)
 	s.mu.Lock()
-	if s.pidfd >= 0 {
-		pidWatch.forget(int(s.pidfd))
-		s.pidfd = -1
-	}
+	pidfd := s.pidfd
+	s.pidfd = -1
 	s.mu.Unlock()
+	if pidfd >= 0 {
+		watcher.forget(int(pidfd))
+	}
+	s.quiet()
+	s.closeNotifySocket()
 }
 
 func closeFD(fd *int32) {
@@ -302,10 +304,15 @@ func closeFD(fd *int32) {
 	}
 }
 
-// Requests from the program hosting the Supervisor.
+// What the reaper, the watchers and the host report to Run, as bits of
+// pending: the host's request to leave (gotExit with gotDown to bring
+// the service down first), the child's end, and news of its readiness
+// (kept in the extension's mailbox).
 const (
-	reqDown = 1 << iota
-	reqExit
+	gotDown = 1 << iota
+	gotLeave
+	gotExit
+	gotNews
 )
 
 // Stop asks Run to leave as `svc -x` does, after bringing the service
@@ -315,9 +322,9 @@ const (
 // by itself at the end of its input).
 func (s *Supervisor) Stop(down bool) {
 	s.mu.Lock()
-	s.req |= reqExit
+	s.pending |= gotLeave
 	if down {
-		s.req |= reqDown
+		s.pending |= gotDown
 	}
 	s.mu.Unlock()
 	s.wake()
