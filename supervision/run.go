@@ -89,18 +89,6 @@ func (s *Supervisor) advance() {
 			e = s.fork()
 		})
 		s.push(e)
-	case doFinish:
-		var e event
-		offload(func() { e = s.forkFinish() })
-		s.push(e)
-	case doCheck:
-		var failed bool
-		offload(func() { failed = s.startCheck() })
-		if failed {
-			s.push(event{kind: eChecked, ws: 111 << 8})
-		}
-	case doQuiet:
-		offload(s.quiet)
 	case doPoll:
 		var e event
 		if s.readNow() && s.controlHook(s.buf[0], &e) {
@@ -114,6 +102,32 @@ func (s *Supervisor) advance() {
 		s.announce()
 	case doPause:
 		time.Sleep(f.duration())
+	case doLeave:
+		s.left = true
+	default:
+		s.advanceOpted(f)
+	}
+}
+
+// advanceOpted carries out the effects only a service that opts in
+// asks for, in a frame of its own so that a daemontools service's
+// deepest chain does not pay for them.
+//
+//go:noinline
+func (s *Supervisor) advanceOpted(f effect) {
+	switch f.kind {
+	case doFinish:
+		var e event
+		offload(func() { e = s.forkFinish() })
+		s.push(e)
+	case doCheck:
+		var failed bool
+		offload(func() { failed = s.startCheck() })
+		if failed {
+			s.push(event{kind: eChecked, ws: 111 << 8})
+		}
+	case doQuiet:
+		offload(s.quiet)
 	case doDeadline:
 		if at, ok := s.m.timer(); ok {
 			s.control.SetReadDeadline(monoBase.Add(at))
@@ -123,8 +137,6 @@ func (s *Supervisor) advance() {
 	case doWarn:
 		w := warnings[f.arg]
 		s.report.Warn(w.before+s.dir+w.after, nil)
-	case doLeave:
-		s.left = true
 	}
 }
 
