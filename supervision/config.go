@@ -42,6 +42,11 @@ type config struct {
 	sdNotify     bool
 	watchdog     time.Duration
 	notifySocket string
+	// cgroup: each run in a cgroup of its own (cgroup.go).
+	cgroup bool
+	// svscan-exit: the end of this service for good ends the tree;
+	// with "always", any end of ./run does.
+	treeExit, treeExitAlways bool
 }
 
 // s6's default for timeout-finish.
@@ -56,10 +61,11 @@ const (
 	fileLimit
 	fileNotifyFD
 	fileSdNotify
+	fileTreeExit
 	nFiles
 )
 
-var configFiles = [nFiles]string{"timeout-finish", "down-signal", "timeout-kill", "restart-backoff", "restart-limit", "notification-fd", "sd-notify"}
+var configFiles = [nFiles]string{"timeout-finish", "down-signal", "timeout-kill", "restart-backoff", "restart-limit", "notification-fd", "sd-notify", "svscan-exit"}
 
 // grouped reports whether the service runs as the leader of its own
 // process group, so that the whole group can be signalled. Only
@@ -87,7 +93,8 @@ func (r *configReader) read(dirfd int, dir string, warn func(msg string, err err
 	var st unix.Stat_t
 	c.finish = unix.Fstatat(dirfd, "finish", &st, 0) == nil
 	c.check = unix.Fstatat(dirfd, "check", &st, 0) == nil
-	files = c.finish || c.check
+	c.cgroup = unix.Fstatat(dirfd, "cgroup", &st, 0) == nil
+	files = c.finish || c.check || c.cgroup
 	var buf [512]byte
 	for i, name := range configFiles {
 		text, ok := readSmall(dirfd, name, buf[:])
@@ -116,6 +123,7 @@ var configProblem = [nFiles]string{
 	fileLimit:         "not N SECONDS",
 	fileNotifyFD:      "not a descriptor number from 1 to 1023",
 	fileSdNotify:      "not lines of WATCHDOG_USEC=N or NOTIFY_SOCKET=/path or @name",
+	fileTreeExit:      "neither empty nor always",
 }
 
 // parse applies the text of file i, reporting whether it was valid.
@@ -175,6 +183,16 @@ func (c *config) parse(i int, text string) bool {
 		return true
 	case fileSdNotify:
 		return c.parseSdNotify(text)
+	case fileTreeExit:
+		switch strings.TrimSpace(text) {
+		case "":
+			c.treeExit = true
+		case "always":
+			c.treeExit, c.treeExitAlways = true, true
+		default:
+			return false
+		}
+		return true
 	}
 	return false
 }

@@ -44,6 +44,7 @@ type extension struct {
 	deaths                      []time.Duration // restart-limit: the last deaths, oldest first
 	pgid                        int32           // the process group ./run leads, 0: none
 	permanent                   bool            // ./finish exited 125
+	ending                      bool            // svscan-exit always: ./run has ended, and so does the tree
 	// Readiness: whether this run has said it is ready, and when; how
 	// long until the next ./check; whether the watchdog has bitten.
 	ready       bool
@@ -53,6 +54,7 @@ type extension struct {
 	bitten      bool
 	checkWarned bool // a ./check that cannot be executed has been reported for this run
 	io          notifyIO
+	cg          cgroupState
 	// mail is what the watchers and the reaper report about this run's
 	// readiness; it is guarded by the Supervisor's mu.
 	mail mailbox
@@ -70,7 +72,7 @@ const (
 
 // began records a start of ./run.
 func (x *extension) began(pid int32) {
-	x.startedAt, x.timer, x.restartAt, x.permanent = x.now, 0, 0, false
+	x.startedAt, x.timer, x.restartAt, x.permanent, x.ending = x.now, 0, 0, false, false
 	x.ready, x.readyAt, x.readyWall, x.bitten = false, 0, timefmt.TAI64N{}, false
 	x.pgid = 0
 	if x.cfg.grouped() {
@@ -122,14 +124,20 @@ func killStraggler(m *machine, e event, fx *effects) {
 // died: ./run of a service that opts in has ended.
 func died(m *machine, e event, fx *effects) {
 	x := m.x
-	stopped := m.state == stopping
+	// What a service asked down leaves behind in its process group or
+	// its cgroup is killed: a stop always ends.
+	stopped := m.state == stopping || (x.cfg.cgroup && (!m.wantUp || m.exit))
 	m.pid, m.term, x.timer = 0, false, 0
 	fx.add(doStamp)
 	if x.cfg.readiness() {
 		fx.add(doQuiet)
 	}
-	if x.pgid != 0 && stopped {
+	if stopped && (x.pgid != 0 || x.cfg.cgroup) {
 		fx.signalGroup(syscall.SIGKILL)
+	}
+	if x.cfg.treeExitAlways && !m.exit {
+		x.ending = true
+		fx.add(doEndTree)
 	}
 	if m.want && m.wantUp && !m.exit {
 		x.countDeath()
@@ -201,10 +209,16 @@ func afterRun(m *machine, fx *effects) {
 		return
 	}
 	switch {
+	case x.ending:
+		// svscan-exit always: the tree is ending with this service.
 	case x.permanent:
 		m.want = false
+		x.endTree(fx)
 	case x.gaveUp():
 		m.state = failed
+		x.endTree(fx)
+	case !m.want:
+		x.endTree(fx) // o: ended, and not started again
 	case m.want && m.wantUp && x.restartAt > x.now:
 		m.state = backoff
 		x.timer = x.restartAt
@@ -220,6 +234,15 @@ func afterRun(m *machine, fx *effects) {
 	}
 	fx.add(doAnnounce)
 	fx.add(doPoll)
+}
+
+// endTree is svscan-exit: this service has ended for good, and with it
+// the tree (the host decides; svscan stops every service in order and
+// exits with this one's code).
+func (x *extension) endTree(fx *effects) {
+	if x.cfg.treeExit && !x.cfg.treeExitAlways {
+		fx.add(doEndTree)
+	}
 }
 
 // finishRuns: ./finish has started; it gets timeout-finish.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/daemontools-go/daemontools/applets/apptest"
+	"golang.org/x/sys/unix"
 )
 
 // The lifecycle files with real services, run by a Supervisor in this
@@ -211,4 +212,46 @@ func TestBackoffRealService(t *testing.T) {
 	apptest.Poll(t, 10*time.Second, "a second start, at once", func() bool { return starts(dir) >= 2 })
 	send(t, dir, "d")
 	waitStatus(t, dir, "down: d cancels the restart", func(st Status) bool { return st.Ext.Phase == PhaseDown && st.Want == 'd' })
+}
+
+// With a cgroup file, a process that left the service's process group
+// and session is still found, and killed when the service is brought
+// down.
+func TestCgroupKillsEscapees(t *testing.T) {
+	t.Parallel()
+	apptest.RequireRoot(t)
+	base, err := ownCgroup()
+	if err != nil {
+		t.Skipf("no cgroup v2 here: %v", err)
+	}
+	if err := unix.Mkdir(base+"/daemontools", 0o755); err != nil && err != unix.EEXIST {
+		t.Skipf("cgroups cannot be made in %s: %v", base, err)
+	}
+	dir := service(t, "#!/bin/sh\nsetsid sleep 1000 </dev/null >/dev/null 2>&1 &\necho $! > escapee\nexec sleep 1000\n", false)
+	writeFiles(t, dir, map[string]string{"cgroup": ""})
+	rec := &recorder{}
+	startWith(t, dir, Options{Report: rec})
+	st := waitStatus(t, dir, "up", func(st Status) bool { return st.Pid != 0 })
+	var escapee int
+	apptest.Poll(t, 10*time.Second, "the escapee", func() bool { escapee = readInt(filepath.Join(dir, "escapee")); return escapee > 0 })
+	apptest.KillAtCleanup(t, escapee)
+	cg := func(pid int) string {
+		b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cgroup")
+		for line := range strings.Lines(string(b)) {
+			if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "0::"); ok {
+				return rest
+			}
+		}
+		return ""
+	}
+	apptest.Poll(t, 10*time.Second, "the escapee in its own session", func() bool {
+		s, _ := apptest.ReadStat(escapee)
+		return s.Pgrp == escapee
+	})
+	if got, want := cg(escapee), cg(int(st.Pid)); got != want || !strings.Contains(got, "/daemontools/") {
+		t.Fatalf("the escapee is in %q, the service in %q: %s", got, want, rec)
+	}
+	send(t, dir, "d")
+	waitStatus(t, dir, "down", func(st Status) bool { return st.Pid == 0 })
+	apptest.Poll(t, 10*time.Second, "the escapee killed", func() bool { return apptest.Gone(escapee) })
 }

@@ -113,6 +113,7 @@ const (
 	doWarn                              // report the warning effect.arg names
 	doCheck                             // start ./check; its end is reported as eChecked
 	doQuiet                             // stop listening for the run's readiness: close its notification pipe, kill a ./check
+	doEndTree                           // tell the host the service has ended for good (svscan-exit)
 )
 
 // effect is one thing to do: its kind, and the signal (doSignal,
@@ -543,6 +544,15 @@ func stopService(m *machine, e event, fx *effects) {
 // wsUnknown is the wait status of a process that was not our child (an
 // adopted survivor): how it ended is not known.
 const wsUnknown = 0xffff
+
+// exitCode is how ./run last ended as a shell reports it: its code, or
+// 128 plus the signal's number.
+func (m *machine) exitCode() int {
+	if m.exitHow == ExitSignal {
+		return 128 + int(m.exitValue)
+	}
+	return int(m.exitValue)
+}
 
 // recordExit keeps how ./run ended, for the status file.
 func (m *machine) recordExit(ws uint16) {

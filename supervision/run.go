@@ -133,10 +133,14 @@ func (s *Supervisor) advanceOpted(f effect) {
 			s.control.SetReadDeadline(monoBase.Add(at))
 		}
 	case doSignalGroup:
-		s.signalGroup(syscall.Signal(f.arg))
+		offload(func() { s.signalGroup(syscall.Signal(f.arg)) })
 	case doWarn:
 		w := warnings[f.arg]
 		s.report.Warn(w.before+s.dir+w.after, nil)
+	case doEndTree:
+		if s.ended != nil {
+			s.ended(s.m.exitCode())
+		}
 	}
 }
 

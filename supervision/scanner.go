@@ -63,6 +63,7 @@ type Scanner struct {
 	watch   *os.File // inotify descriptor, nil without inotify
 	rescan  chan struct{}
 	watched chan struct{}
+	ended   chan int // the exit code of the first svscan-exit service to end
 
 	// Timeout is how long the shutdown on SIGTERM or SIGINT waits for
 	// services and loggers to end before it kills what is left.
@@ -85,6 +86,7 @@ func NewScanner() *Scanner {
 		stdio:   [3]int{0, 1, 2},
 		rescan:  make(chan struct{}, 1),
 		watched: make(chan struct{}, 1),
+		ended:   make(chan int, 1),
 		Timeout: DefaultTimeout,
 	}
 }
@@ -101,12 +103,13 @@ func (sc *Scanner) Rescan() {
 // reference dies of either; rescanning is what a user who sends them
 // means), and shortly after a new entry appears in the directory when
 // inotify is available. On SIGTERM or SIGINT (and, as PID 1, SIGQUIT
-// and SIGPWR) it shuts the tree down in order and returns; see
-// shutdown.
+// and SIGPWR) it shuts the tree down in order and returns 0; see
+// shutdown. When a service with svscan-exit ends for good, it shuts
+// the tree down the same way and returns that service's exit code.
 //
 // Every signal it handles is caught with signal.Notify, never ignored:
 // an ignored signal would stay ignored in every service.
-func (sc *Scanner) Run() {
+func (sc *Scanner) Run() int {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGALRM, syscall.SIGTERM, syscall.SIGINT)
 	pid1 := os.Getpid() == 1
@@ -130,13 +133,16 @@ func (sc *Scanner) Run() {
 			switch sig {
 			case syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGPWR:
 				sc.shutdown(sigs)
-				return
+				return 0
 			case syscall.SIGUSR1, syscall.SIGUSR2:
 				continue
 			}
 			fromWatch = false
 		case <-sc.rescan:
 			fromWatch = false
+		case code := <-sc.ended:
+			sc.shutdown(sigs)
+			return code
 		case <-sc.watched:
 			if settle == nil {
 				settle = time.After(watchSettle)
@@ -312,7 +318,7 @@ func (sc *Scanner) start(cname []byte, fromWatch bool) (launched int) {
 		if e.hasLog {
 			stdio[1] = e.pipe[1]
 		}
-		e.main = sc.launch(name, Options{Stdio: stdio[:], StandIn: true})
+		e.main = sc.launch(name, Options{Stdio: stdio[:], StandIn: true, Ended: sc.endTree})
 		launched++
 	}
 	if e.hasLog && e.log == nil {
@@ -344,6 +350,15 @@ func (sc *Scanner) launch(dir string, opt Options) *Supervisor {
 }
 
 func (sc *Scanner) report() Reporter { return orQuiet(sc.Report) }
+
+// endTree hears that a service with svscan-exit has ended for good; the
+// first one decides the tree's exit code.
+func (sc *Scanner) endTree(code int) {
+	select {
+	case sc.ended <- code:
+	default:
+	}
+}
 
 // startWatch asks inotify for the directory's new entries. Where
 // inotify is missing or refuses (some network and FUSE file systems),

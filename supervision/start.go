@@ -15,19 +15,34 @@ var runArgv = []string{"./run"}
 func (s *Supervisor) fork() event {
 	stdio := []uintptr{uintptr(s.stdio[0]), uintptr(s.stdio[1]), uintptr(s.stdio[2])}
 	attr := syscall.ProcAttr{Dir: s.childDir, Env: s.env, Files: stdio}
-	notifyR, notifyW := -1, -1
+	notifyR, notifyW, cgfd := -1, -1, -1
 	if x := s.m.x; x != nil {
-		if x.cfg.grouped() {
-			attr.Sys = &syscall.SysProcAttr{Setpgid: true}
-		}
+		attr.Sys = &syscall.SysProcAttr{Setpgid: x.cfg.grouped()}
 		if x.cfg.readiness() {
 			attr.Files, attr.Env, notifyR, notifyW = s.readinessFiles(attr.Files, attr.Env)
 			x.checkWarned = false
+		}
+		if x.cfg.cgroup {
+			if cgfd = s.openRunCgroup(); cgfd >= 0 {
+				attr.Sys.UseCgroupFD, attr.Sys.CgroupFD = true, cgfd
+			}
 		}
 	}
 	msg := ""
 	s.mu.Lock()
 	pid, err := procReaper.forkExec(s, "./run", runArgv, &attr)
+	if err != nil && err != syscall.EAGAIN && cgfd >= 0 {
+		// clone3 into a cgroup may be what failed (a kernel without
+		// it): once more without, and if that works, no cgroups.
+		attr.Sys.UseCgroupFD = false
+		if pid, err = procReaper.forkExec(s, "./run", runArgv, &attr); err == nil {
+			s.m.x.cg.bad = true
+			s.report.Warn("unable to start "+s.dir+"/run in a cgroup, running it without one", nil)
+		}
+	}
+	if cgfd >= 0 {
+		unix.Close(cgfd)
+	}
 	if err != nil && err != syscall.EAGAIN {
 		// The reference's child prints this and exits 111, and
 		// supervise treats that as a run that died: it is announced up
@@ -147,10 +162,16 @@ func (s *Supervisor) forkFinish() event {
 // one; KILL also ends its cgroup. A group that no longer exists is
 // fine (ESRCH).
 func (s *Supervisor) signalGroup(sig syscall.Signal) {
-	if s.m.x == nil || s.m.x.pgid <= 1 {
+	x := s.m.x
+	if x == nil {
 		return
 	}
-	syscall.Kill(-int(s.m.x.pgid), sig)
+	if x.pgid > 1 {
+		syscall.Kill(-int(x.pgid), sig)
+	}
+	if sig == syscall.SIGKILL && x.cfg.cgroup {
+		s.killCgroup()
+	}
 }
 
 // warnings are the texts of the machine's doWarn, around the directory.

@@ -30,6 +30,10 @@ type Options struct {
 	// reference's `supervise log` started inside the service directory,
 	// so its messages say "log/...".
 	Display string
+	// Ended, when set, is called (from the Supervisor's goroutine) when
+	// a service with svscan-exit has ended for good, with its exit
+	// code (128+signal for a signal). svscan then stops the tree.
+	Ended func(code int)
 	// StandIn says that this executable, run as /proc/self/exe with
 	// argv ["supervise"] and StandInReport() set, reports the failure
 	// and exits 111 (the supervise applet does; svscan's binary is the
@@ -73,6 +77,7 @@ type Supervisor struct {
 	env      []string
 	report   Reporter
 	host     Reporter
+	ended    func(code int)
 
 	control *os.File
 	// Descriptors as int32, like pidfd below: a Supervisor's size is
@@ -138,6 +143,7 @@ func New(dir string, opt Options) (*Supervisor, error) {
 		env:      opt.Env,
 		report:   orQuiet(opt.Report),
 		host:     opt.Host,
+		ended:    opt.Ended,
 		standIn:  opt.StandIn,
 		dirfd:    -1,
 		lockfd:   -1,
@@ -295,6 +301,7 @@ func (s *Supervisor) release() {
 	}
 	s.quiet()
 	s.closeNotifySocket()
+	s.closeCgroups()
 }
 
 func closeFD(fd *int32) {

@@ -40,8 +40,7 @@ func Main(argv []string) int {
 		}
 	}
 	supervision.ReapOrphans()
-	sc.Run()
-	return 0
+	return sc.Run()
 }
 
 // TimeoutEnv names the variable that sets how many seconds the shutdown
