@@ -203,6 +203,11 @@ func (s *Supervisor) setup(path string) error {
 		s.lockfd = int32(lock)
 		err = flock(lock, unix.LOCK_EX|unix.LOCK_NB)
 	}
+	if err == nil {
+		// s6's tools (s6-svok, s6-notifyoncheck) look for a POSIX lock
+		// on the same file, and s6-supervise takes one: hold both.
+		err = posixLock(lock)
+	}
 	if err != nil {
 		return &Error{"unable to acquire " + s.dir + "/supervise/lock", err}
 	}
@@ -239,6 +244,21 @@ func (s *Supervisor) setup(path string) error {
 	}
 	s.okfd = int32(ok)
 	return nil
+}
+
+// posixLock takes a POSIX write lock on the whole of fd's file, as
+// s6-supervise does; EAGAIN when another process holds one.
+func posixLock(fd int) error {
+	lk := unix.Flock_t{Type: unix.F_WRLCK, Whence: 0}
+	for {
+		err := unix.FcntlFlock(uintptr(fd), unix.F_SETLK, &lk)
+		if err == unix.EACCES {
+			err = unix.EAGAIN
+		}
+		if err != unix.EINTR {
+			return err
+		}
+	}
 }
 
 func flock(fd, how int) error {
