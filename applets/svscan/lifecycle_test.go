@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -54,4 +55,52 @@ func TestSvscanExit(t *testing.T) {
 			}
 		})
 	}
+}
+
+// svscan killed outright while a service's ./finish runs, or during its
+// restart-backoff pause: the next svscan neither runs ./finish a second
+// time nor starts the service twice.
+func TestAdoptDuringFinishAndBackoff(t *testing.T) {
+	sd := t.TempDir()
+	fin := filepath.Join(sd, "fin")
+	svc(t, fin, "echo >> starts; exit 2")
+	writeFile(t, filepath.Join(fin, "finish"), "#!/bin/sh\necho >> finishes\nwhile [ ! -e release ]; do sleep 0.05; done\n", 0o755)
+	writeFile(t, filepath.Join(fin, "timeout-finish"), "0\n", 0o644)
+	back := filepath.Join(sd, "back")
+	svc(t, back, "echo >> starts; exit 1")
+	writeFile(t, filepath.Join(back, "restart-backoff"), "3 3 60\n", 0o644)
+	count := func(path string) int {
+		b, _ := os.ReadFile(path)
+		return strings.Count(string(b), "\n")
+	}
+	p, _ := fileProc(t, sd)
+	apptest.Poll(t, wait, "./finish running", func() bool { return count(filepath.Join(fin, "finishes")) == 1 })
+	apptest.Poll(t, wait, "the backoff pause", func() bool { return count(filepath.Join(back, "starts")) == 1 && !apptest.Alive(pid(back)) })
+	finishPid := pid(fin)
+	if finishPid == 0 {
+		t.Fatal("no pid while ./finish runs")
+	}
+	apptest.KillAtCleanup(t, finishPid)
+	p.Signal(syscall.SIGKILL)
+	p.Wait(t, wait)
+	p, _ = fileProc(t, sd)
+	apptest.Poll(t, wait, "the new svscan", func() bool { return supervised(fin) && supervised(back) })
+	if got := pid(fin); got != finishPid {
+		t.Errorf("after the kill the status names %d, not ./finish (%d)", got, finishPid)
+	}
+	time.Sleep(500 * time.Millisecond) // room for a wrong second start
+	if n := count(filepath.Join(fin, "finishes")); n != 1 {
+		t.Errorf("./finish ran %d times", n)
+	}
+	if n := count(filepath.Join(fin, "starts")); n != 1 {
+		t.Errorf("the finishing service started %d times", n)
+	}
+	if n := count(filepath.Join(back, "starts")); n > 2 {
+		t.Errorf("the service in its pause started %d times", n)
+	}
+	// Once ./finish ends, the service starts again, once.
+	writeFile(t, filepath.Join(fin, "release"), "", 0o644)
+	apptest.Poll(t, wait, "the restart after ./finish", func() bool { return count(filepath.Join(fin, "starts")) == 2 })
+	p.Signal(syscall.SIGTERM)
+	p.Wait(t, 30*time.Second)
 }
