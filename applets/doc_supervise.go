@@ -93,8 +93,9 @@ dir/supervise/
     supervise does, so that the state can live on a tmpfs.
 
 dir/supervise/lock
-    An empty file, locked with flock(2) while supervise runs. A
-    second supervise fails with "unable to acquire
+    An empty file, locked with flock(2) while supervise runs, and
+    with a POSIX lock as s6-supervise locks it. A second supervise
+    (or an s6-supervise) fails with "unable to acquire
     dir/supervise/lock: temporary failure".
 
 dir/supervise/control
@@ -111,7 +112,13 @@ dir/supervise/status
     big-endian), the pid (4 bytes, little-endian, 0 when down), 1 if
     paused, the wanted state (u, d, or 0 after o), then runit's two
     bytes: 1 while a TERM sent by d has not been answered by an
-    exit, and 0 for down or 1 for running. 20 bytes in all.
+    exit, and 0 for down, 1 for running or 2 while ./finish runs.
+    Then 44 bytes of ours, behind a version byte: the phase (down,
+    up, starting, finishing, stopping, backoff, failed), how ./run
+    last ended, when it became ready, when it will be started again,
+    the deaths counted by restart-limit; and the service's last
+    STATUS= text (sd-notify). svstat(1) shows them; daemontools'
+    svstat reads 18 bytes and runit's sv 20, and neither changes.
 
 EXIT STATUS
 
@@ -127,12 +134,20 @@ EXIT STATUS
 
 DIFFERENCES FROM DAEMONTOOLS 0.76
 
-A status file of 20 bytes [from runit]
+Runit's two bytes in the status file [from runit]
     daemontools writes 18 bytes; ours adds runit's two (see FILES),
-    so that runit's sv(8), which insists on 20, reads our
-    directories: sv status prints "run: dir: (pid N) Ns" or "down:
-    dir: Ns, normally up". Debian's svstat and svok read the first
-    18 bytes and see no difference.
+    so that runit's sv(8), which reads 20, reads our directories: sv
+    status prints "run: dir: (pid N) Ns" or "down: dir: Ns, normally
+    up". Debian's svstat and svok read the first 18 bytes and see no
+    difference.
+
+Our extension of the status file [from ours]
+    After runit's bytes (see FILES), for svstat's suffixes, --json
+    and --metrics and svc -w; neither reference reads it.
+
+A POSIX lock beside the flock [from s6]
+    So that s6's tools (s6-svok, s6-notifyoncheck) see a supervise
+    running, and an s6-supervise cannot start on the same directory.
 
 A service that outlived its supervisor is adopted [from ours]
     Killing supervise (KILL, or TERM, INT or HUP, which it does not
@@ -164,6 +179,100 @@ A ./run that cannot be executed, without /proc [from ours]
     shows as down while it is retried.
 
 EXTENSIONS
+
+Each of these is switched on by a file in dir that daemontools does not
+read; a directory without any of them is supervised exactly as
+daemontools does. The files are read before every start of ./run, so a
+change applies from the next one; a file that cannot be parsed gets one
+warning ("ignoring dir/FILE: ...") and is ignored, as s6 ignores it. A
+service with any of them answers commands at once, with no pause after
+a start, and is started again no sooner than a second after its last
+start (or its restart-backoff pause), as s6-supervise paces restarts.
+
+dir/finish [from runit]
+    (s6 has it too.) Run when ./run has ended, before any restart,
+    in dir with ./run's environment and descriptors, with runit's
+    two arguments: the exit code of ./run (-1 if a signal ended it)
+    and the signal's number (0 if it exited). While it runs, the
+    status file holds its pid and runit's state byte 2, so sv prints
+    "finish:". d, u and o change only what is wanted, x waits for it
+    to end, and signals are not passed on, as with s6. An exit of
+    125 is a permanent failure: the service is not started again, as
+    after o. A finish that cannot be executed is reported and
+    skipped.
+
+dir/timeout-finish [from s6]
+    Milliseconds after which a ./finish still running gets KILL
+    (again every 5 seconds while it lasts); default 5000, 0 for no
+    limit.
+
+dir/down-signal [from s6]
+    The signal d sends instead of TERM (then CONT, as always): a name
+    such as HUP or SIGHUP, or a number.
+
+dir/timeout-kill [from s6]
+    Milliseconds after d before a service still running gets KILL
+    (again every 5 seconds); 0 or absent, never. With it the service
+    leads its own process group, the down signal and the KILL go to
+    the whole group, and what is left of the group when ./run has
+    ended after d is killed too: a stop always ends. Without it the
+    service stays in supervise's process group, as in daemontools,
+    and no group is ever signalled.
+
+dir/cgroup [from ours]
+    Each start of the service runs in a cgroup of its own (cgroup
+    v2, below supervise's own cgroup, entered as the child is made),
+    so that processes that left its process group or session are
+    still found: they are killed (cgroup.kill) when the service is
+    brought down, and svstat --json counts them. Where cgroup v2 is
+    missing or not writable, one warning, and the rest works.
+
+dir/restart-backoff [from ours]
+    MIN MAX RESET, in seconds (fractions allowed): the pause after a
+    start, which a dying service must wait out before it is started
+    again, begins at MIN, doubles up to MAX while the service keeps
+    dying, and goes back to MIN once it stayed up RESET seconds.
+    During the pause u or o starts it at once and d cancels the
+    restart; svstat says ", restarting in N seconds".
+
+dir/restart-limit [from ours]
+    N SECONDS: more than N deaths within SECONDS (deaths while the
+    service is wanted up) is a permanent failure: the service stays
+    down, its last exit recorded, and svstat says ", failed: N
+    deaths in S seconds", until u or o.
+
+dir/notification-fd [from s6]
+    Readiness: the service gets a pipe on this descriptor and writes
+    a newline to it when it is ready (1 and 2 are allowed: its
+    standard output or error is then that pipe); supervise then
+    closes its end. A service that ends before writing was never
+    ready. Until then it is starting (svstat: ", not ready").
+
+dir/check [from runit]
+    Readiness: after each start, ./check runs in dir until it exits
+    0, one at a time, first after 10 ms and then at twice the
+    interval each time, up to a second, for as long as the service
+    is up.
+
+dir/sd-notify [from systemd]
+    Readiness: the service gets NOTIFY_SOCKET, a datagram socket of
+    supervise's, and sends READY=1 (sd_notify(3)); STATUS= is kept
+    and shown by svstat --json, STOPPING=1 is recorded. Only the
+    service's own processes are heard: the sender must be ./run, a
+    descendant, or in the process group it leads, so a service run
+    as another user (setuidgid) may speak and nobody else may. The
+    file may hold lines NOTIFY_SOCKET=/path (or @name, abstract; the
+    default is an abstract name of supervise's) and WATCHDOG_USEC=N:
+    the service then gets WATCHDOG_USEC, and once ready must send
+    WATCHDOG=1 at that interval; a missed ping gets it ABRT, then
+    KILL, and it is started again.
+
+dir/svscan-exit [from ours]
+    Under svscan(8): when this service ends for good (./finish said
+    125, it was o, restart-limit gave up, or, if the file holds
+    always, whenever ./run ends), svscan stops the whole tree in
+    order and exits with its exit code (128 plus the signal's number
+    for a signal). The first such service to end decides.
 
 Control bytes q, 1 and 2 [from runit]
     q sends QUIT, 1 sends USR1 and 2 sends USR2, so that runit's sv
