@@ -85,6 +85,11 @@ EXIT STATUS
 0
     After an orderly shutdown.
 
+N
+    After the orderly shutdown that a service with svscan-exit began
+    by ending for good: that service's exit code, or 128 plus the
+    number of the signal that ended it (see EXTENSIONS).
+
 111
     dir cannot be entered: "svscan: fatal: unable to chdir to dir:
     ERR".
@@ -146,6 +151,20 @@ EXTENSIONS
 
 SVSCAN_SHUTDOWN_TIMEOUT [from ours]
     The deadline of the orderly shutdown: see ENVIRONMENT.
+
+A main service: S/svscan-exit [from ours]
+    When the service S with this file ends for good (its ./finish
+    exits 125, it was sent o and has ended, its restart-limit gave
+    up, or, if the file holds always, whenever S/run ends), svscan
+    stops the whole tree in order, as on TERM, and exits with S's
+    exit code (128 plus the signal's number for a signal). The first
+    such service to end decides. This is how a container ends when
+    its main program does.
+
+The service directory files of supervise(8) [from ours]
+    finish, timeout-finish, down-signal, timeout-kill, cgroup,
+    restart-backoff, restart-limit, notification-fd, check and
+    sd-notify work for every service and logger svscan runs.
 
 EXAMPLES
 
