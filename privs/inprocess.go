@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"syscall"
 	"unsafe"
 )
@@ -233,8 +234,12 @@ func lookupEnv(env []string, name string) (string, bool) {
 
 // setEnviron makes env the process environment, as a fresh runtime
 // reads it from the exec: the first entry of a name counts and later
-// ones are dropped, in order.
+// ones are dropped, in order. Most loaders pass the environment on as
+// it is, which then needs nothing done.
 func setEnviron(env []string) {
+	if slices.Equal(env, syscall.Environ()) {
+		return
+	}
 	syscall.Clearenv()
 	seen := make(map[string]bool, len(env))
 	for _, kv := range env {

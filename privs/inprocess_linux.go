@@ -69,20 +69,8 @@ func inProcessCreds(path string) bool {
 		if eff != 0 || prm != 0 {
 			return false
 		}
-	} else {
-		var bset uint64
-		for c := uintptr(0); c < 64; c++ {
-			r, _, e := syscall.RawSyscall(syscall.SYS_PRCTL, prCapBSetRead, c, 0)
-			if e != 0 {
-				break
-			}
-			if r == 1 {
-				bset |= 1 << c
-			}
-		}
-		if prm != bset|inh || eff != prm {
-			return false
-		}
+	} else if prm != boundingSet()|inh || eff != prm {
+		return false
 	}
 	if credsChanged {
 		var buf [1024]byte
@@ -95,6 +83,29 @@ func inProcessCreds(path string) bool {
 		}
 	}
 	return true
+}
+
+var bset struct {
+	caps uint64
+	read bool
+}
+
+// boundingSet returns the capability bounding set, read once: only
+// PR_CAPBSET_DROP changes it, which nothing here calls.
+func boundingSet() uint64 {
+	if !bset.read {
+		bset.read = true
+		for c := uintptr(0); c < 64; c++ {
+			r, _, e := syscall.RawSyscall(syscall.SYS_PRCTL, prCapBSetRead, c, 0)
+			if e != 0 {
+				break
+			}
+			if r == 1 {
+				bset.caps |= 1 << c
+			}
+		}
+	}
+	return bset.caps
 }
 
 // execCreds does what the exec does to a process whose credentials
@@ -260,6 +271,13 @@ func isRuntimeFd(fd int) bool {
 	return false
 }
 
+// layout holds the process's code, stack, data and heap start, which
+// newImage gives back to the kernel as they are: they do not change.
+var layout struct {
+	v    [6]uint64
+	read bool
+}
+
 // newImage gives the process the argument and environment areas the
 // exec would lay out: argv's strings one after the other, each ending in
 // a NUL, then env's, in memory of their own, which the kernel is told
@@ -270,19 +288,22 @@ func isRuntimeFd(fd int) bool {
 // returns argv as strings that lie in the new area, for os.Args: the
 // dispatcher and readproctitle write into it.
 func newImage(argv, env []string) ([]string, error) {
-	var buf [1024]byte
-	f := procFields("/proc/self/stat", buf[:])
-	if len(f) < 49 {
-		return nil, syscall.EINVAL
-	}
-	var v [6]uint64
-	for i, field := range [6]int{26, 27, 28, 45, 46, 47} {
-		n, err := strconv.ParseUint(f[field-3], 10, 64)
-		if err != nil {
-			return nil, err
+	if !layout.read {
+		var buf [1024]byte
+		f := procFields("/proc/self/stat", buf[:])
+		if len(f) < 49 {
+			return nil, syscall.EINVAL
 		}
-		v[i] = n
+		for i, field := range [6]int{26, 27, 28, 45, 46, 47} {
+			n, err := strconv.ParseUint(f[field-3], 10, 64)
+			if err != nil {
+				return nil, err
+			}
+			layout.v[i] = n
+		}
+		layout.read = true
 	}
+	v := layout.v
 	size := 0
 	for _, list := range [2][]string{argv, env} {
 		for _, s := range list {
