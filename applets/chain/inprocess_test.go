@@ -398,3 +398,40 @@ func lineDiff(a, b string) string {
 	}
 	return out.String()
 }
+
+// supervise run in the loader's process gives its service the loader's
+// new environment, as when it is exec'd (supervision takes the
+// environment when it first starts a service).
+func TestChainEnvironmentReachesTheService(t *testing.T) {
+	dir := workDir(t)
+	if err := os.MkdirAll(filepath.Join(dir, "sv"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	run := "#!/bin/sh\nenv | grep -v '^" + privs.NoInProcessVar + "=' >../env.new && mv ../env.new ../env\nexec sleep 1000\n"
+	if err := os.WriteFile(filepath.Join(dir, "sv", "run"), []byte(run), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var got [2]string
+	for i, env := range [][]string{nil, {privs.NoInProcessVar + "=1"}} {
+		os.Remove(filepath.Join(dir, "env"))
+		cmd := exec.Command("/bin/sh", "-c", "exec envdir e supervise sv")
+		cmd.Dir = dir
+		cmd.Env = append(apptest.Env(apptest.BinDir(t)), env...)
+		p := apptest.Start(t, cmd)
+		apptest.Poll(t, 20*time.Second, "the service to write its environment", func() bool {
+			b, err := os.ReadFile(filepath.Join(dir, "env"))
+			got[i] = string(b)
+			return err == nil
+		})
+		if want := "supervise"; readComm(p.Pid()) != want {
+			t.Errorf("the process is %q, want %q", readComm(p.Pid()), want)
+		}
+		p.Kill()
+	}
+	if !strings.Contains(got[0], "V=from envdir\n") {
+		t.Errorf("the service's environment lacks envdir's variable:\n%s", got[0])
+	}
+	if got[0] != got[1] {
+		t.Errorf("the service's environment, in one process and exec'ing:\n%s", lineDiff(got[0], got[1]))
+	}
+}
