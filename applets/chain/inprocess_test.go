@@ -25,9 +25,9 @@ import (
 // vector points at. It names the first loader when the rest ran in its
 // process, the last program when each one was exec'd.
 
-// workDir makes a directory that nobody can write, under a parent that
-// nobody can search, and lets nobody reach the executable and its
-// links (the harness makes them root's alone).
+// workDir makes a directory that the account nobody can search and
+// write, holding an envdir directory e, and lets nobody reach the
+// executable and its links (the harness makes them root's alone).
 func workDir(t *testing.T) string {
 	t.Helper()
 	bin := apptest.BinDir(t)
@@ -117,11 +117,11 @@ func readComm(pid int) string {
 
 // facts is what can be seen of process pid from outside that does not
 // depend on when it runs: its arguments, environment (less
-// NoInProcessVar), names of its threads, credentials, capabilities,
-// signal dispositions and mask, limits, descriptors, session, working
-// directory and the owner of its /proc files (root's when it is not
-// dumpable). Pipe numbers and dir are written as words, pids relative
-// to pid.
+// NoInProcessVar), the names of its threads, credentials,
+// capabilities, signal dispositions, limits, descriptors, whether it
+// leads its process group and session, working directory and the owner
+// of its /proc files (root's when it is not dumpable). Pipe numbers
+// and dir are written as words.
 func facts(t *testing.T, dir string, pid int) string {
 	t.Helper()
 	proc := "/proc/" + strconv.Itoa(pid)
