@@ -51,6 +51,27 @@ func Main(argv []string) int {
 	}
 }
 
+// Resolve returns the name of the applet Main would run for argv, and
+// false when Main would do something else (list the applets, print a
+// manual, install links, report an unknown name). The chain loaders ask
+// it before they run a program of this executable in their own process
+// instead of exec'ing it (privs.SetSelf).
+func Resolve(argv []string) (string, bool) {
+	if len(argv) == 0 {
+		return "", false
+	}
+	if a, ok := Lookup(filepath.Base(argv[0])); ok {
+		return a.Name, true
+	}
+	if len(argv) > 1 {
+		// No applet is named like the dispatcher's own commands.
+		if a, ok := Lookup(argv[1]); ok {
+			return a.Name, true
+		}
+	}
+	return "", false
+}
+
 // write prints s on stdout: the dispatcher's own output.
 func write(s string) int {
 	if _, err := os.Stdout.WriteString(s); err != nil {

@@ -11,7 +11,10 @@ const chainExec = `
 child replaces the loader in the same process (same pid), so the exit
 status is child's. A child without a slash is searched for in PATH
 (/bin:/usr/bin if PATH is unset; an empty entry is the current
-directory). There is no shell: a script needs its #! line.
+directory). There is no shell: a script needs its #! line. When child
+is this executable again (another loader, multilog, ...), it runs in
+the same process without a second start-up, looking exactly as if it
+had been exec'd.
 `
 
 // chainInherited is the difference every chain loader has.
@@ -28,6 +31,28 @@ What the process inherited is passed on [from ours]
     that appears twice in the environment is passed on once, the
     open-files limit (which the runtime raises for itself) is put
     back exactly, and /dev/null must exist.
+
+Our own programs run in the loader's process [from ours]
+    When the file the PATH search finds is this executable (the
+    device and inode of /proc/self/exe) and would run one of its
+    applets, the loader runs that applet itself instead of paying a
+    second Go start-up, so exec envdir ./env setuidgid log softlimit
+    -d 3000000 multilog t ./main starts the runtime once. What the
+    exec would do is done by hand: the argument and environment
+    areas (so ps, /proc/PID/cmdline and environ show multilog t
+    ./main and its environment), the name of every thread, the
+    environment, the close-on-exec descriptors closed (the runtime's
+    own kept), the signal handlers as the runtime sets them up, the
+    limits, the credentials of every thread, the dumpable flag.
+    Whatever cannot be made exactly so makes the loader exec as
+    before: softlimit -o for a program of ours, a new GOGC, GODEBUG,
+    GOMAXPROCS or GOMEMLIMIT, a setlock lock put where the runtime
+    holds a descriptor, an argument list the exec would refuse, ids
+    or capabilities the exec would change, a security label, a
+    kernel without prctl(PR_SET_MM_MAP). A debugger or strace sees
+    no execve for the programs run this way, and the auxiliary
+    vector still names the first one. DAEMONTOOLS_NO_INPROCESS set
+    to anything makes every loader exec.
 `
 
 const chainExitUsage100 = `
@@ -191,7 +216,9 @@ The limits skip our own chain loaders [from ours]
     small for the reference's own loaders makes prog fail instead.
     Our other programs right behind softlimit (multilog, supervise)
     get its other limits but not the address-space, data, stack and
-    process limits, without which they could not start at all.
+    process limits, without which they could not start at all; run
+    in the loader's process they get the same, since the runtime,
+    already running, would fail at its next allocation under them.
 ` + chainInherited + `
 
 EXAMPLES

@@ -6,15 +6,18 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"syscall"
 	"time"
 )
 
 func init() {
-	register("startup", "start-up of chain loaders (median fork+exec+wait), against daemontools", benchStartup)
+	register("startup", "start-up of each short-lived applet against a Go program that only exits; the chain loaders against daemontools", benchStartup)
 }
 
 // bareGo builds a Go program that only exits, the floor any Go applet
-// pays (runtime start-up), or returns "" when no go command is at hand.
+// pays (runtime start-up), with the flags make build gives ours (less
+// the entry hook, which is ours: see privs/start.go), or returns ""
+// when no go command is at hand.
 func bareGo(c *ctx) string {
 	dir := filepath.Join(c.work, "bare")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -23,7 +26,7 @@ func bareGo(c *ctx) string {
 	os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module bare\ngo 1.26\n"), 0o644)
 	os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n\nimport \"os\"\n\nfunc main() { os.Exit(0) }\n"), 0o644)
 	exe := filepath.Join(dir, "bare")
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w", "-o", exe, ".")
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w -buildid=", "-o", exe, ".")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=")
 	if err := cmd.Run(); err != nil {
@@ -32,8 +35,52 @@ func bareGo(c *ctx) string {
 	return exe
 }
 
+// run is one command to time: argv with env, in dir (or ours), exiting
+// with status want.
+type run struct {
+	argv []string
+	env  []string
+	dir  string
+	want int
+}
+
+// rounds times every command n times, one run of each in turn, so that
+// all of them see the same load on a shared machine, and returns the
+// median wall time (fork to reaped exit) of each.
+func rounds(n int, runs []run) ([]time.Duration, error) {
+	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer devnull.Close()
+	ds := make([][]time.Duration, len(runs))
+	for i := 0; i < n; i++ {
+		for j, r := range runs {
+			attr := &syscall.ProcAttr{Env: r.env, Dir: r.dir, Files: []uintptr{devnull.Fd(), devnull.Fd(), devnull.Fd()}}
+			start := time.Now()
+			pid, err := syscall.ForkExec(r.argv[0], r.argv, attr)
+			if err != nil {
+				return nil, fmt.Errorf("%v: %v", r.argv, err)
+			}
+			var ws syscall.WaitStatus
+			if _, err := syscall.Wait4(pid, &ws, 0, nil); err != nil {
+				return nil, err
+			}
+			ds[j] = append(ds[j], time.Since(start))
+			if ws.ExitStatus() != r.want {
+				return nil, fmt.Errorf("%v exited %d (%v), want %d", r.argv, ws.ExitStatus(), ws, r.want)
+			}
+		}
+	}
+	out := make([]time.Duration, len(runs))
+	for j := range ds {
+		out[j] = mid(ds[j])
+	}
+	return out, nil
+}
+
 func benchStartup(c *ctx) error {
-	if err := missing("/usr/bin/envdir", "/usr/bin/setuidgid", "/usr/bin/envuidgid", "/usr/bin/softlimit", "/usr/bin/setlock", "/usr/bin/pgrphack"); err != nil {
+	if err := missing("/usr/bin/envdir", "/usr/bin/setuidgid", "/usr/bin/envuidgid", "/usr/bin/softlimit", "/usr/bin/setlock", "/usr/bin/pgrphack", "/usr/bin/fghack"); err != nil {
 		return err
 	}
 	envd := filepath.Join(c.work, "env")
@@ -41,6 +88,10 @@ func benchStartup(c *ctx) error {
 		return err
 	}
 	if err := os.WriteFile(filepath.Join(envd, "FOO"), []byte("bar\n"), 0o644); err != nil {
+		return err
+	}
+	svdir := filepath.Join(c.work, "unsupervised")
+	if err := os.MkdirAll(svdir, 0o755); err != nil {
 		return err
 	}
 	lock := filepath.Join(c.work, "lock")
@@ -52,6 +103,69 @@ func benchStartup(c *ctx) error {
 	env := []string{"PATH=/usr/bin:/bin"}
 	ours := func(args ...string) []string { return append([]string{c.links + "/" + args[0]}, args[1:]...) }
 	theirs := func(args ...string) []string { return append([]string{"/usr/bin/" + args[0]}, args[1:]...) }
+
+	bare := bareGo(c)
+	if bare == "" {
+		fmt.Println("   (no go command: the Go floor is left out)")
+	} else {
+		// Applets that do their small job and exit, against the
+		// floor, in one round-robin.
+		apps := []struct {
+			name string
+			args []string
+			want int
+		}{
+			{"svok DIR (not running)", []string{"svok", svdir}, 100},
+			{"svstat DIR", []string{"svstat", svdir}, 0},
+			{"svc -u DIR (not running)", []string{"svc", "-u", svdir}, 0},
+			{"tai64n </dev/null", []string{"tai64n"}, 0},
+			{"tai64nlocal </dev/null", []string{"tai64nlocal"}, 0},
+		}
+		runs := []run{{argv: []string{bare}, env: env}, {argv: []string{"/bin/true"}, env: env}}
+		for _, a := range apps {
+			runs = append(runs, run{argv: ours(a.args...), env: env, want: a.want})
+		}
+		// The chain loaders exec /bin/true: their own cost is what
+		// they take beyond it.
+		loaders := []struct {
+			name string
+			args []string
+		}{
+			{"envdir d true", []string{"envdir", envd}},
+			{"envuidgid nobody true", []string{"envuidgid", "nobody"}},
+			{"softlimit -m 1e9 -o 64 true", []string{"softlimit", "-m", "1000000000", "-o", "64"}},
+			{"setlock -n lock true", []string{"setlock", "-n", lock}},
+			{"pgrphack true", []string{"pgrphack"}},
+			{"fghack true (and its fork)", []string{"fghack"}},
+		}
+		if os.Geteuid() == 0 {
+			loaders = append(loaders, struct {
+				name string
+				args []string
+			}{"setuidgid nobody true", []string{"setuidgid", "nobody"}})
+		}
+		for _, l := range loaders {
+			runs = append(runs, run{argv: append(ours(l.args...), "/bin/true"), env: env})
+		}
+		ds, err := rounds(n, runs)
+		if err != nil {
+			return err
+		}
+		floor, truth := ds[0], ds[1]
+		fmt.Printf("   %-34s %s (for scale)\n", "C /bin/true", ms(truth))
+		fmt.Printf("   %-34s %s (a Go program that only exits, built as ours: the floor)\n", "bare Go", ms(floor))
+		for i, a := range apps {
+			d := ds[2+i]
+			fmt.Printf("   %-34s %s  ratio to the floor %s (target at most 1.1x)\n", a.name, ms(d), ratio(d, floor))
+		}
+		for i, l := range loaders {
+			d := ds[2+len(apps)+i] - truth
+			fmt.Printf("   %-34s %s  ratio to the floor %s (target at most 1.1x; less the /bin/true it runs)\n",
+				l.name, ms(d), ratio(d, floor))
+		}
+	}
+
+	// The loaders against daemontools', each running /bin/true.
 	type pair struct {
 		name string
 		args []string
@@ -64,58 +178,30 @@ func benchStartup(c *ctx) error {
 		{"setlock -n lock true", []string{"setlock", "-n", lock, "/bin/true"}},
 		{"pgrphack true", []string{"pgrphack", "/bin/true"}},
 	}
-
 	base, err := median(n, []string{"/bin/true"}, env)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("   %-30s %s (C /bin/true, for scale)\n", "true", ms(base))
-	if bare := bareGo(c); bare != "" {
-		if d, err := median(n, []string{bare}, env); err == nil {
-			fmt.Printf("   %-30s %s (a Go program that only exits: the runtime's floor)\n", "bare Go", ms(d))
-		}
-	}
 	for _, k := range cases {
 		o, t, err := interleaved(n, ours(k.args...), theirs(k.args...), env)
 		if err != nil {
-			fmt.Printf("   %-30s failed: %v\n", k.name, err)
+			fmt.Printf("   %-34s failed: %v\n", k.name, err)
 			continue
 		}
-		fmt.Printf("   %-30s ours %s  daemontools %s  ratio %s  own cost %s vs %s (target at most 2x)\n",
+		fmt.Printf("   %-34s ours %s  daemontools %s  ratio %s  own cost %s vs %s\n",
 			k.name, ms(o), ms(t), ratio(o, t), ms(o-base), ms(t-base))
 	}
-	// A typical run script's chain: each stage is one more process image.
-	chain := func(pre func(...string) []string) []string {
-		var argv []string
-		argv = append(argv, pre("envdir", envd)...)
-		argv = append(argv, pre("setuidgid", "nobody")...)
-		argv = append(argv, pre("softlimit", "-m", "1000000000")...)
-		return append(argv, "/bin/true")
-	}
-	o, t, err := interleaved(n, chain(ours), chain(theirs), env)
-	if err != nil {
-		return fmt.Errorf("chain: %v", err)
-	}
-	fmt.Printf("   %-30s ours %s  daemontools %s  ratio %s\n", "envdir+setuidgid+softlimit", ms(o), ms(t), ratio(o, t))
 	return nil
 }
 
 // interleaved times a and b alternately, one run each in turn, so that
 // both see the same load on a shared machine, and returns their medians.
 func interleaved(n int, a, b, env []string) (time.Duration, time.Duration, error) {
-	var da, db []time.Duration
-	for i := 0; i < n; i++ {
-		d, err := median(1, a, env)
-		if err != nil {
-			return 0, 0, err
-		}
-		da = append(da, d)
-		if d, err = median(1, b, env); err != nil {
-			return 0, 0, err
-		}
-		db = append(db, d)
+	ds, err := rounds(n, []run{{argv: a, env: env}, {argv: b, env: env}})
+	if err != nil {
+		return 0, 0, err
 	}
-	return mid(da), mid(db), nil
+	return ds[0], ds[1], nil
 }
 
 func mid(ds []time.Duration) time.Duration {

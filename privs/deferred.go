@@ -123,43 +123,87 @@ func decodeLimits(s string) []Limit {
 	return out
 }
 
-// selfTarget reports whether the program the search would run first is
-// this executable (the same inode as /proc/self/exe), and if so whether
-// as one of the chain loaders: under a loader's name, or under our own
-// name with a loader's name as argv[1].
-func selfTarget(cands, argv []string) (self, loader bool) {
-	var me syscall.Stat_t
-	if syscall.Stat("/proc/self/exe", &me) != nil {
-		return false, false
+// target is what the exec of a search would run: the first candidate
+// execve(2) would accept, and whether that is this executable.
+type target struct {
+	path   string // "" when the search fails or stops before running anything
+	self   bool   // path is this executable (the inode of /proc/self/exe)
+	applet bool   // ... and would run one of its applets (see SetSelf)
+	loader bool   // ... one of the chain loaders
+}
+
+// selfInode is /proc/self/exe's device and inode, looked up once.
+var selfInode struct {
+	dev, ino uint64
+	state    int8 // 0 not yet looked up, 1 known, -1 no /proc
+}
+
+// findTarget predicts, without running anything, which of cands the
+// exec of argv would run, trying each in turn as ExecAny does: a
+// candidate that does not exist, that the search path denies, that is
+// not a regular file or that the process may not execute is passed
+// over, any other error ends the search (so nothing runs), and the
+// first regular file the process may execute is the one. Permission is
+// asked of the kernel with the process's real ids, which the in-process
+// path requires to be its effective ones (see inProcessCreds).
+func findTarget(cands, argv []string) target {
+	if selfInode.state == 0 {
+		var me syscall.Stat_t
+		selfInode.state = -1
+		if syscall.Stat("/proc/self/exe", &me) == nil {
+			selfInode.dev, selfInode.ino, selfInode.state = me.Dev, me.Ino, 1
+		}
 	}
 	for _, c := range cands {
 		var st syscall.Stat_t
-		if syscall.Stat(c, &st) != nil || syscall.Access(c, 1 /* X_OK */) != nil || st.Mode&syscall.S_IFMT != syscall.S_IFREG {
+		err := syscall.Stat(c, &st)
+		if err == nil && st.Mode&syscall.S_IFMT != syscall.S_IFREG {
+			err = syscall.EACCES
+		}
+		if err == nil {
+			err = syscall.Access(c, 1 /* X_OK */)
+		}
+		switch {
+		case err == syscall.ENOENT || (err != nil && searchGoesOn(err)):
 			continue
+		case err != nil:
+			return target{}
 		}
-		if st.Dev != me.Dev || st.Ino != me.Ino {
-			return false, false
+		t := target{path: c}
+		if selfInode.state != 1 || st.Dev != selfInode.dev || st.Ino != selfInode.ino {
+			return t
 		}
-		name := filepath.Base(c)
-		if name == multicallName {
-			if len(argv) < 2 {
-				return true, false
-			}
-			name = argv[1]
-		}
+		t.self = true
+		name, ok := appletOf(c, argv)
+		t.applet = ok && selfMain != nil
 		for _, l := range chainLoaders {
-			if name == l {
-				return true, true
-			}
+			t.loader = t.loader || (ok && name == l)
 		}
-		return true, false
+		return t
 	}
-	return false, false
+	return target{}
+}
+
+// appletOf names the applet this executable, run as path with argv,
+// would run: as applets.Main picks it when the applets have said how
+// (SetSelf); otherwise by the name of the file, or argv[1] under our
+// own name.
+func appletOf(path string, argv []string) (string, bool) {
+	if selfResolve != nil {
+		return selfResolve(argv)
+	}
+	name := filepath.Base(path)
+	if name == multicallName {
+		if len(argv) < 2 {
+			return "", false
+		}
+		name = argv[1]
+	}
+	return name, true
 }
 
 func selfLoader(cands, argv []string) bool {
-	_, loader := selfTarget(cands, argv)
-	return loader
+	return findTarget(cands, argv).loader
 }
 
 // goSafe drops the limits under which no Go program can start or run
@@ -178,18 +222,35 @@ func goSafe(ls []Limit) []Limit {
 
 // execChain runs argv with env as every chain loader does, carrying or
 // applying the limits handed down to it (plus extra, softlimit's own,
-// which come after them).
+// which come after them). When the program is one of our own applets it
+// runs in this process instead (see runInProcess), unless that cannot
+// be made to look exactly like the exec.
 func execChain(cands, argv, env []string, extra []Limit) error {
 	Environ()
-	if deferred == "" && len(extra) == 0 {
+	limited := deferred != "" || len(extra) > 0
+	inproc := inProcessAllowed()
+	if !limited && !inproc {
 		return ExecAny(cands, argv, env)
 	}
-	all := append(decodeLimits(deferred), extra...)
-	switch self, loader := selfTarget(cands, argv); {
-	case loader:
-		return ExecAny(cands, argv, append(env, DeferVar+"="+encodeLimits(all)))
-	case self:
+	var all []Limit
+	if limited {
+		all = append(decodeLimits(deferred), extra...)
+	}
+	t := findTarget(cands, argv)
+	switch {
+	case limited && t.loader:
+		env = append(env, DeferVar+"="+encodeLimits(all))
+		limited, all = false, nil
+	case limited && t.self:
 		all = goSafe(all)
+	}
+	if inproc && t.applet {
+		if err := runInProcess(t.path, argv, env, all); err != errFallBack {
+			return err
+		}
+	}
+	if !limited {
+		return ExecAny(cands, argv, env)
 	}
 	var l Limits
 	for _, lim := range all {

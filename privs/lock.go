@@ -44,10 +44,10 @@ func Lock(path string, nowait bool) (int, error) {
 // about to be replaced by exec anyway. The lock belongs to the open file
 // description, so it survives the move.
 func referenceFd(fd int) int {
-	target := 0
+	target, taken := 0, false
 	for ; target < fd; target++ {
 		flags, _, e := syscall.RawSyscall(syscall.SYS_FCNTL, uintptr(target), syscall.F_GETFD, 0)
-		if e != 0 || flags&syscall.FD_CLOEXEC != 0 || closedAtStart(target) {
+		if taken = e == 0; e != 0 || flags&syscall.FD_CLOEXEC != 0 || closedAtStart(target) {
 			break
 		}
 	}
@@ -58,6 +58,10 @@ func referenceFd(fd int) int {
 		return fd
 	}
 	syscall.Close(fd)
+	// A program of ours can then only be exec'd: a fresh start would
+	// open the runtime's descriptors elsewhere, or make an os.Stdin
+	// (say) of the lock rather than of /dev/null (see runInProcess).
+	fdDisplaced = fdDisplaced || taken
 	reuseClosed(target)
 	return target
 }

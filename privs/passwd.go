@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"strconv"
+	"syscall"
 )
 
 // The account files. Tests point these elsewhere.
@@ -39,7 +40,7 @@ type Group struct {
 // the caller, as it does to the reference (getpwnam just returns NULL);
 // the error still says which.
 func LookupUser(name string) (User, error) {
-	data, err := os.ReadFile(PasswdFile)
+	data, err := readFile(PasswdFile)
 	if err != nil {
 		return User{}, err
 	}
@@ -69,7 +70,7 @@ func LookupUser(name string) (User, error) {
 // LookupGroup returns the first /etc/group entry named name, with the
 // same rules as LookupUser.
 func LookupGroup(name string) (Group, error) {
-	data, err := os.ReadFile(GroupFile)
+	data, err := readFile(GroupFile)
 	if err != nil {
 		return Group{}, err
 	}
@@ -94,6 +95,38 @@ func LookupGroup(name string) (Group, error) {
 		return g, nil
 	}
 	return Group{}, ErrUnknown
+}
+
+// readFile reads path whole with plain system calls. os.ReadFile would
+// make an *os.File, and the first one a program opens starts the Go
+// runtime's poller (an epoll and an eventfd descriptor), which a
+// program run next in this process must not find (see runInProcess).
+func readFile(path string) ([]byte, error) {
+	var fd int
+	err := retry(func() (err error) {
+		fd, err = syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+		return err
+	})
+	if err != nil {
+		return nil, &os.PathError{Op: "open", Path: path, Err: err}
+	}
+	defer syscall.Close(fd)
+	data := make([]byte, 0, 4096)
+	for {
+		if len(data) == cap(data) {
+			data = append(data, 0)[:len(data)]
+		}
+		n, err := syscall.Read(fd, data[len(data):cap(data)])
+		switch {
+		case err == syscall.EINTR:
+		case err != nil:
+			return nil, &os.PathError{Op: "read", Path: path, Err: err}
+		case n == 0:
+			return data, nil
+		default:
+			data = data[:len(data)+n]
+		}
+	}
 }
 
 // lines yields the lines of data that can hold an entry: leading blanks

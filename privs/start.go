@@ -1,6 +1,7 @@
 package privs
 
 import (
+	"os"
 	"os/signal"
 	"runtime"
 	"syscall"
@@ -45,12 +46,17 @@ func reuseClosed(fd int) {
 // startSignals puts back the inherited dispositions: a signal ignored at
 // start-up is ignored again, through the runtime so that children
 // started with ForkExec keep it ignored too, and every other signal in
-// stopAndDie gets its default action.
+// stopAndDie gets its default action. What it replaced is kept for
+// restoreRuntimeSignals.
 func startSignals() {
 	var sa kernelSigaction // SIG_DFL
-	for _, sig := range stopAndDie {
+	for i, sig := range stopAndDie {
 		if !ignoredAtStart(int(sig)) {
-			syscall.RawSyscall6(syscall.SYS_RT_SIGACTION, uintptr(sig), uintptr(unsafe.Pointer(&sa)), 0, 8, 0, 0)
+			var old kernelSigaction
+			_, _, e := syscall.RawSyscall6(syscall.SYS_RT_SIGACTION, uintptr(sig), uintptr(unsafe.Pointer(&sa)), uintptr(unsafe.Pointer(&old)), 8, 0, 0)
+			if bit := uint64(1) << (sig - 1); e == 0 && defaulted&bit == 0 {
+				runtimeActions[i], defaulted = old, defaulted|bit
+			}
 		}
 	}
 	if startCaptured == 0 || startIgnored == 0 {
@@ -59,7 +65,44 @@ func startSignals() {
 	for sig := 1; sig <= 64; sig++ {
 		if ignoredAtStart(sig) && sig != int(syscall.SIGKILL) && sig != int(syscall.SIGSTOP) {
 			signal.Ignore(syscall.Signal(sig))
+			reignored |= 1 << (sig - 1)
 		}
+	}
+}
+
+var (
+	runtimeActions [len(stopAndDie)]kernelSigaction // the runtime's, where defaulted
+	defaulted      uint64                           // bit sig-1: set to SIG_DFL behind the runtime's back
+	reignored      uint64                           // bit sig-1: ignored again through signal.Ignore
+)
+
+// restoreRuntimeSignals undoes startSignals, for a program of ours run
+// in this process instead of exec'd: a fresh start of it would find the
+// dispositions startSignals restored and install the runtime's handlers
+// over them, as this runtime did. The default actions are replaced by
+// the runtime's handlers again, and a signal ignored through the
+// runtime is handed back to it (Notify, then Reset), which leaves its
+// handler in place with the inherited ignore remembered, as a fresh
+// start leaves it; except HUP and INT, which a runtime that finds them
+// ignored leaves ignored.
+func restoreRuntimeSignals() {
+	for i, sig := range stopAndDie {
+		if defaulted&(1<<(sig-1)) != 0 {
+			syscall.RawSyscall6(syscall.SYS_RT_SIGACTION, uintptr(sig), uintptr(unsafe.Pointer(&runtimeActions[i])), 0, 8, 0, 0)
+		}
+	}
+	defaulted = 0
+	var sigs []os.Signal
+	for sig := 1; sig <= 64; sig++ {
+		if reignored&(1<<(sig-1)) != 0 && sig != int(syscall.SIGHUP) && sig != int(syscall.SIGINT) {
+			sigs = append(sigs, syscall.Signal(sig))
+		}
+	}
+	reignored = 0
+	if len(sigs) > 0 {
+		c := make(chan os.Signal, 1)
+		signal.Notify(c, sigs...)
+		signal.Reset(sigs...)
 	}
 }
 

@@ -2,7 +2,9 @@
 //
 // Each parses its command line as the reference does, calls the privs
 // engine and replaces itself with the next program (same pid), so its
-// exit status is that program's. Only failures print anything.
+// exit status is that program's. Only failures print anything. When the
+// next program is another applet of this executable, it runs in the
+// same process without a new start-up, as the exec would have run it.
 package chain
 
 import (
@@ -12,13 +14,25 @@ import (
 )
 
 func init() {
-	applets.Register("envdir", envdir)
-	applets.Register("envuidgid", envuidgid)
-	applets.Register("fghack", fghack)
-	applets.Register("pgrphack", pgrphack)
-	applets.Register("setlock", setlock)
-	applets.Register("setuidgid", setuidgid)
-	applets.Register("softlimit", softlimit)
+	applets.Register("envdir", loader(envdir))
+	applets.Register("envuidgid", loader(envuidgid))
+	applets.Register("fghack", loader(fghack))
+	applets.Register("pgrphack", loader(pgrphack))
+	applets.Register("setlock", loader(setlock))
+	applets.Register("setuidgid", loader(setuidgid))
+	applets.Register("softlimit", loader(softlimit))
+	// When the next program is this executable, a loader runs it in
+	// its own process, as main.main would (see privs.SetSelf).
+	privs.SetSelf(applets.Resolve, applets.Main)
+}
+
+// loader has privs note what the Go runtime holds before main runs
+// (privs.NoteStart), before the loader opens anything itself.
+func loader(main func(argv []string) int) func(argv []string) int {
+	return func(argv []string) int {
+		privs.NoteStart()
+		return main(argv)
+	}
 }
 
 // cannotRun reports that no candidate for child could be exec'd: always
