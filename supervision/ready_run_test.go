@@ -29,7 +29,9 @@ func ready(st Status) bool { return st.Ext.Phase == PhaseUp && st.Ext.Ready != (
 func TestNotificationFDWithS6Log(t *testing.T) {
 	t.Parallel()
 	s6log := need(t, "s6-log")
-	dir := service(t, "#!/bin/sh\nexec "+s6log+" -d 3 ./log\n", false)
+	// Its input is a FIFO it holds open for writing too, so that it
+	// never sees the end of it.
+	dir := service(t, "#!/bin/sh\nmkfifo in\nexec "+s6log+" -d 3 ./log <>in\n", false)
 	writeFiles(t, dir, map[string]string{"notification-fd": "3\n"})
 	start(t, dir)
 	st := waitStatus(t, dir, "ready", ready)
