@@ -56,7 +56,11 @@ type siginfoChild struct {
 
 func (r *reaper) start() {
 	r.once.Do(func() {
-		r.owners = make(map[int]childOwner)
+		r.mu.Lock()
+		if r.owners == nil {
+			r.owners = make(map[int]childOwner)
+		}
+		r.mu.Unlock()
 		r.sigs = make(chan os.Signal, 1)
 		signal.Notify(r.sigs, syscall.SIGCHLD)
 		r.spawns = make(chan *spawn)
@@ -66,9 +70,23 @@ func (r *reaper) start() {
 }
 
 func (r *reaper) loop() {
+	// Children may have ended before the reaper started (the exec of a
+	// live upgrade, which may have swallowed their SIGCHLD).
+	r.reapAll()
 	for range r.sigs {
 		r.reapAll()
 	}
+}
+
+// own registers owner for pid, a child this process already has (one
+// handed over by a live upgrade), before the reaper starts.
+func (r *reaper) own(pid int, owner childOwner) {
+	r.mu.Lock()
+	if r.owners == nil {
+		r.owners = make(map[int]childOwner)
+	}
+	r.owners[pid] = owner
+	r.mu.Unlock()
 }
 
 // reapAll reaps every child that has exited, one at a time.

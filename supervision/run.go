@@ -27,7 +27,12 @@ func (s *Supervisor) Run() {
 		s.depth = 0 // what the crash cut short is not carried on
 		e = event{kind: eResumed, pid: int32(s.Pid())}
 	}
-	s.push(e)
+	if s.handed {
+		s.handed = false
+		s.rearm()
+	} else {
+		s.push(e)
+	}
 	for !s.left {
 		if s.depth > 0 {
 			s.advance()
@@ -164,6 +169,13 @@ func (s *Supervisor) reported() bool {
 	s.mu.Lock()
 	got := s.pending
 	switch {
+	case got&gotFreeze != 0:
+		s.pending &^= gotFreeze
+		s.mu.Unlock()
+		s.freezeHere()
+		// After a failed exec: a timer may have come due meanwhile.
+		s.rearm()
+		return true
 	case got&gotLeave != 0:
 		s.pending &^= gotLeave | gotDown
 	case got&gotNews != 0:
@@ -198,11 +210,7 @@ func (s *Supervisor) readFailed(err error) {
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		// A wake-up, or the timer: put the deadline back where the
 		// timer wants it and look.
-		var deadline time.Time
-		if at, ok := s.m.timer(); ok {
-			deadline = monoBase.Add(at)
-		}
-		s.control.SetReadDeadline(deadline)
+		s.rearm()
 	case err == io.EOF:
 		// Only possible when control is not a FIFO (a regular file
 		// put there by hand); the reference spins here.
@@ -211,6 +219,15 @@ func (s *Supervisor) readFailed(err error) {
 		s.report.Warn("unable to read "+s.dir+"/supervise/control", err)
 		time.Sleep(startPause)
 	}
+}
+
+// rearm sets the control FIFO's read deadline to the machine's timer.
+func (s *Supervisor) rearm() {
+	var deadline time.Time
+	if at, ok := s.m.timer(); ok {
+		deadline = monoBase.Add(at)
+	}
+	s.control.SetReadDeadline(deadline)
 }
 
 // monoBase anchors the Supervisors' timers on the monotonic clock.

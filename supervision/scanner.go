@@ -74,6 +74,12 @@ type Scanner struct {
 	// would print. A crash of one of those supervisors is svscan's to
 	// report. Nil is silent.
 	Report, Supervise Reporter
+	// Exe and Argv are what SIGUSR2 execs for a live upgrade (see
+	// Upgrade): the executable as it was found when svscan started,
+	// so that a file installed over it takes over, and svscan's
+	// arguments. Without Exe, USR2 does nothing.
+	Exe  string
+	Argv []string
 }
 
 // DefaultTimeout is the shutdown's default Timeout.
@@ -111,15 +117,15 @@ func (sc *Scanner) Rescan() {
 // an ignored signal would stay ignored in every service.
 func (sc *Scanner) Run() int {
 	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGALRM, syscall.SIGTERM, syscall.SIGINT)
+	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGALRM, syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR2)
 	pid1 := os.Getpid() == 1
 	if pid1 {
 		// A Go PID 1 dies (exit 2) of a signal it has no handler for,
 		// or dumps core on QUIT; a C init is untouched by them. USR1
-		// and USR2 are caught and dropped, as the kernel drops them
-		// for an init without a handler; QUIT and PWR (what LXC sends
-		// to stop a container) shut down like TERM.
-		signal.Notify(sigs, syscall.SIGQUIT, syscall.SIGPWR, syscall.SIGUSR1, syscall.SIGUSR2)
+		// is caught and dropped, as the kernel drops it for an init
+		// without a handler; QUIT and PWR (what LXC sends to stop a
+		// container) shut down like TERM.
+		signal.Notify(sigs, syscall.SIGQUIT, syscall.SIGPWR, syscall.SIGUSR1)
 	}
 	sc.startWatch()
 	timer := time.NewTimer(0)
@@ -134,7 +140,14 @@ func (sc *Scanner) Run() int {
 			case syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGPWR:
 				sc.shutdown(sigs)
 				return 0
-			case syscall.SIGUSR1, syscall.SIGUSR2:
+			case syscall.SIGUSR1:
+				continue
+			case syscall.SIGUSR2:
+				if sc.Exe != "" {
+					if err := sc.Upgrade(sc.Exe, sc.Argv); err != nil {
+						sc.report().Warn("unable to upgrade", err)
+					}
+				}
 				continue
 			}
 			fromWatch = false

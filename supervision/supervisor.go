@@ -96,6 +96,7 @@ type Supervisor struct {
 	left    bool // the machine said doLeave
 	closed  bool
 	resumed bool // Run is being restarted after a crash
+	handed  bool // the Supervisor comes from a live upgrade's handover: Run goes on where the old one was
 	standIn bool
 
 	// mu guards what the reaper and signal senders share with Run. The
@@ -340,6 +341,7 @@ const (
 	gotLeave
 	gotExit
 	gotNews
+	gotFreeze // a live upgrade: stop between two events (upgrade.go)
 )
 
 // Stop asks Run to leave as `svc -x` does, after bringing the service

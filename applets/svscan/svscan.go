@@ -22,16 +22,36 @@ func init() {
 // Main is `svscan [dir]`: it supervises every service directory in dir
 // (default: the current directory) from this one process.
 func Main(argv []string) int {
+	dir := "."
 	if len(argv) > 1 {
 		if err := os.Chdir(argv[1]); err != nil {
 			return diag.Fatal("svscan", 111, "unable to chdir to "+argv[1], err)
+		}
+		dir = argv[1]
+	}
+	// The directory as a live upgrade's exec names it: the new svscan
+	// starts here, where a relative name would mean something else.
+	if !strings.HasPrefix(dir, "/") {
+		if wd, err := os.Getwd(); err == nil {
+			dir = wd
 		}
 	}
 	// Descriptors we inherited without close-on-exec must not reach the
 	// services: the reference's see only 0-2 (and the log pipe).
 	unix.CloseRange(3, ^uint(0), unix.CLOSE_RANGE_CLOEXEC)
-	sc := supervision.NewScanner()
-	sc.Report, sc.Supervise = diag.Voice("svscan"), diag.Voice("supervise")
+	report, supervise := diag.Voice("svscan"), diag.Voice("supervise")
+	// After a live upgrade, the old svscan's tree goes on here.
+	sc, upgraded := supervision.ResumeScanner(report, supervise)
+	if !upgraded {
+		sc = supervision.NewScanner()
+		sc.Report, sc.Supervise = report, supervise
+	}
+	// USR2 execs the executable found now (a file installed over it
+	// later takes over), with these arguments.
+	if exe, err := os.Executable(); err == nil {
+		sc.Exe = exe
+	}
+	sc.Argv = []string{"svscan", dir}
 	if v, ok := syscall.Getenv(TimeoutEnv); ok {
 		if d, ok := parseTimeout(v); ok {
 			sc.Timeout = d
