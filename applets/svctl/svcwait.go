@@ -58,8 +58,7 @@ type target struct {
 	before supervision.Status
 	done   bool
 	// cleared: a status showing the service not given up has been
-	// seen, so a failure seen after it is not a stale one (see
-	// givenUp).
+	// seen, so a failure seen after it is not a stale one (see look).
 	cleared bool
 }
 

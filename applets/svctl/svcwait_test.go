@@ -187,6 +187,18 @@ func inEpollWait(pid int) bool {
 	return false
 }
 
+// readCalls counts the read system calls process pid has made.
+func readCalls(pid int) int {
+	b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/io")
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "syscr: "); ok {
+			n, _ := strconv.Atoi(v)
+			return n
+		}
+	}
+	return 0
+}
+
 // A supervisor that dies during the wait ends it: 111.
 func TestWaitSupervisorDies(t *testing.T) {
 	t.Parallel()
@@ -349,7 +361,13 @@ func TestWaitGivenUp(t *testing.T) {
 	client(t, "svc", "-wu", "-u", "-T", "300", f.dir).expect(t, "-wu -u on a stale failure", exitTimedOut, timedOut(f.dir))
 
 	p, stderr := startWaiting(t, f.dir, "-wU", "-u", "-T", "20000", f.dir)
+	seen := readCalls(p.Pid())
 	f.announce(extStatus(0, supervision.PhaseBackoff, 0))
+	// svc must have read the backoff before the next status replaces
+	// it: two reads (the event, the status) and back to waiting.
+	apptest.Poll(t, 20*time.Second, "svc reading the backoff", func() bool {
+		return readCalls(p.Pid()) >= seen+2 && inEpollWait(p.Pid())
+	})
 	f.announce(failed)
 	err := p.Wait(t, 20*time.Second)
 	if code := apptest.ExitCode(err); code != exitTrouble || stderr.String() != msg {
