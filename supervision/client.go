@@ -3,6 +3,9 @@ package supervision
 import (
 	"errors"
 	"syscall"
+
+	"github.com/daemontools-go/daemontools/timefmt"
+	"golang.org/x/sys/unix"
 )
 
 // The client side: what svc and svok do in a service directory that is
@@ -83,4 +86,67 @@ func Ok() error {
 		return ErrNotRunning
 	}
 	return err
+}
+
+// ReadStatusAt reads DIR/supervise/status through dirfd, a descriptor
+// of DIR, in one read, and decodes it (ErrBadFormat when shorter than
+// 18 bytes).
+func ReadStatusAt(dirfd int) (Status, error) {
+	fd, err := unix.Openat(dirfd, "supervise/status", unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return Status{}, err
+	}
+	defer unix.Close(fd)
+	var b [StatusSize + 1]byte
+	for {
+		n, err := unix.Read(fd, b[:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return Status{}, err
+		}
+		return DecodeStatus(b[:n])
+	}
+}
+
+// What a status file says about the service, whoever wrote it:
+// daemontools' 18 bytes, runit's 20 or this engine's extension. svc -w
+// waits on these and svstat reports them.
+
+// Finishing reports whether ./finish runs: runit's state byte says so,
+// or the extension's phase. The pid is then ./finish's.
+func (st *Status) Finishing() bool {
+	return st.Runit && st.State == StateFinish || st.Ext.Present && st.Ext.Phase == PhaseFinishing
+}
+
+// Running reports whether ./run runs.
+func (st *Status) Running() bool { return st.Pid != 0 && !st.Finishing() }
+
+// Settled reports whether nothing of the service runs, ./finish
+// included: down, and ready to be started again.
+func (st *Status) Settled() bool { return st.Pid == 0 && !st.Finishing() }
+
+// HasReadiness reports whether the service has a readiness method
+// (notification-fd, check, sd-notify). Only the extension can say so:
+// daemontools' and runit's supervisors have none.
+func (st *Status) HasReadiness() bool { return st.Ext.Present && st.Ext.Flags&FlagReadiness != 0 }
+
+// IsReady reports whether the service is up and ready: one without a
+// readiness method is ready as soon as it is up, one with a method
+// once it has said so.
+func (st *Status) IsReady() bool {
+	if !st.Running() {
+		return false
+	}
+	return !st.HasReadiness() || st.Ext.Phase != PhaseStarting && st.Ext.Ready != (timefmt.TAI64N{})
+}
+
+// GaveUp reports whether the service is down for good until it is
+// asked up again: restart-limit gave up, or ./finish exited 125.
+func (st *Status) GaveUp() bool {
+	if !st.Ext.Present || st.Pid != 0 {
+		return false
+	}
+	return st.Ext.Phase == PhaseFailed || st.Ext.Phase == PhaseDown && st.Ext.Flags&FlagPermanent != 0
 }

@@ -27,23 +27,38 @@ const maxCommands = 20
 // Svc is `svc [-udopchaitkx] dir...`: the letters become control bytes
 // in first-appearance order without repeats, written in one write to
 // each directory in turn. Failures are warnings; svc always exits 0.
+// With -w (ours, with s6-svc's letters; the reference rejects it) svc
+// then waits for a state: see svcwait.go.
 func Svc(argv []string) int {
-	p := getopt.New(argv, "udopchaitkx")
+	p := getopt.New(argv, "udopchaitkxw:T:")
 	var cmds []byte
+	var w waitArgs
 	for {
 		c, ok := p.Next()
 		if !ok {
 			break
 		}
-		if c == getopt.Error {
+		switch c {
+		case getopt.Error:
 			diag.Write(applets.UsageOf("svc") + "\n")
 			return 100
+		case 'w', 'T':
+			if !w.parse(c, p.Arg) {
+				return diag.Usage("svc", 100, waitUsage)
+			}
+			continue
 		}
 		if len(cmds) < maxCommands && bytes.IndexByte(cmds, c) < 0 {
 			cmds = append(cmds, c)
 		}
 	}
 	dirs := p.Rest()
+	if w.goal != 0 {
+		return svcWait(dirs, cmds, w)
+	}
+	if w.timeout {
+		return diag.Usage("svc", 100, waitUsage)
+	}
 	orig, err := openCwd()
 	if err != nil {
 		return diag.Fatal("svc", 111, "unable to open current directory", err)

@@ -2,6 +2,8 @@ package svctl
 
 import (
 	"bytes"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -60,6 +62,87 @@ func FuzzAppendState(f *testing.F) {
 		}
 		if len(rest) != 0 {
 			t.Fatalf("%q: unexpected %q", line, rest)
+		}
+	})
+}
+
+func TestAppendExtension(t *testing.T) {
+	now := time.Unix(1700000100, 250e6)
+	at := func(unix int64, nano uint32) timefmt.TAI64N {
+		return timefmt.TAI64N{Sec: timefmt.Epoch + uint64(unix), Nano: nano}
+	}
+	ext := func(phase, flags byte) supervision.Ext {
+		return supervision.Ext{Present: true, Phase: phase, Flags: flags}
+	}
+	type status = supervision.Status
+	ready := ext(supervision.PhaseUp, supervision.FlagReadiness)
+	ready.Ready = at(1700000082, 0)
+	noStamp := ext(supervision.PhaseUp, supervision.FlagReadiness)
+	foreign := ext(supervision.PhaseUp, 0)
+	foreign.Ready = at(1700000082, 0) // a stamp without the flag says nothing
+	failed := ext(supervision.PhaseFailed, 0)
+	failed.Deaths, failed.Window, failed.Limit = 4, 60, 3
+	backoff := ext(supervision.PhaseBackoff, 0)
+	backoff.Restart = at(1700000104, 500e6) // 4.25 s from now: "in 5 seconds"
+	past := ext(supervision.PhaseBackoff, 0)
+	past.Restart = at(1700000090, 0)
+	cases := []struct {
+		st   status
+		want string
+	}{
+		{status{Pid: 1}, ""},
+		{status{Pid: 1, Ext: ext(supervision.PhaseUp, 0)}, ""},
+		{status{Ext: ext(supervision.PhaseDown, supervision.FlagPermanent)}, ""},
+		{status{Pid: 1, Ext: ext(supervision.PhaseStopping, 0)}, ""},
+		{status{Pid: 1, Ext: ready}, ", ready 18 seconds"},
+		{status{Pid: 1, Ext: noStamp}, ""},
+		{status{Pid: 1, Ext: foreign}, ""},
+		{status{Pid: 1, Ext: ext(supervision.PhaseStarting, supervision.FlagReadiness)}, ", not ready"},
+		{status{Pid: 1, Ext: ext(supervision.PhaseFinishing, 0)}, ", finishing"},
+		{status{Ext: failed}, ", failed: 4 deaths in 60 seconds"},
+		{status{Ext: backoff}, ", restarting in 5 seconds"},
+		{status{Ext: past}, ", restarting in 0 seconds"},
+	}
+	for _, c := range cases {
+		if got := string(appendExtension(nil, &c.st, now)); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.st.Ext, got, c.want)
+		}
+	}
+}
+
+// The line of any status is the reference's line, then at most the
+// suffixes only the extension can have, in their order.
+func FuzzAppendLine(f *testing.F) {
+	st := supervision.Status{Stamp: timefmt.Now(), Pid: 1234, Want: 'u', State: supervision.StateRun}
+	st.Ext = supervision.Ext{Present: true, Phase: supervision.PhaseStarting, Flags: supervision.FlagReadiness}
+	b := st.Encode()
+	f.Add(b[:], true)
+	st.Ext.Phase, st.Ext.Ready = supervision.PhaseUp, timefmt.Now()
+	b = st.Encode()
+	f.Add(b[:], false)
+	st.Pid, st.Ext.Phase = 0, supervision.PhaseFailed
+	b = st.Encode()
+	f.Add(b[:], false)
+	f.Add(b[:20], false)
+	now := time.Now()
+	suffix := regexp.MustCompile(`^(, ready [0-9]+ seconds)?(, not ready|, finishing|, failed: [0-9]+ deaths in [0-9]+ seconds|, restarting in [0-9]+ seconds)?$`)
+	f.Fuzz(func(t *testing.T, in []byte, normallyUp bool) {
+		st, err := supervision.DecodeStatus(in)
+		if err != nil {
+			return
+		}
+		l := look{st: st, normallyUp: normallyUp, now: now}
+		line := string(appendLine(nil, &l))
+		ref := string(appendState(nil, st, normallyUp, now))
+		rest, ok := strings.CutPrefix(line, ref)
+		if !ok {
+			t.Fatalf("%q does not start with the reference's %q", line, ref)
+		}
+		if rest != "" && !st.Ext.Present {
+			t.Fatalf("%q: a suffix %q without the extension", line, rest)
+		}
+		if !suffix.MatchString(rest) {
+			t.Fatalf("%q: unexpected suffix %q", line, rest)
 		}
 	})
 }
