@@ -43,6 +43,8 @@ func Main(argv []string) int {
 		return write("daemontools " + Version() + "\n")
 	case "install-links":
 		return installLinks(argv[2:])
+	case "upgrade":
+		return upgrade(argv[2:])
 	default:
 		if a, ok := Lookup(cmd); ok {
 			return a.Main(become(a.Name, argv))
@@ -88,6 +90,7 @@ func listApplets(usage bool) int {
 			"       APPLET [ARG...]             (through a link named APPLET)\n" +
 			"       daemontools help [APPLET]   (the manual of APPLET)\n" +
 			"       daemontools install-links [-f] [-r] DIR\n" +
+			"       daemontools upgrade [DIR]   (svscan on DIR execs the new executable)\n" +
 			"       daemontools --list\n" +
 			"       daemontools --version\n" +
 			"applets:\n")

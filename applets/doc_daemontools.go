@@ -53,6 +53,15 @@ install-links [-f] [-r] dir
     directory is never replaced. Every conflict is found before
     anything is changed.
 
+upgrade [dir]
+    Ask the svscan running on dir (default /etc/service) to upgrade
+    itself in place: it is sent USR2, and execs the executable found
+    at the path it was started from, keeping every service, log pipe
+    and supervisor's state (see svscan(8)). Every process named
+    svscan whose working directory is dir is asked. For a package's
+    post-install script, after the new executable has been renamed
+    over the old one.
+
 FILES
 
 bin/daemontools
@@ -75,7 +84,8 @@ The exit status of the applet, when one runs. Otherwise:
     a usage error, or a conflict in install-links.
 
 111
-    The output could not be written, or a link could not be made.
+    The output could not be written, a link could not be made, or no
+    svscan runs on the directory given to upgrade.
 
 DIFFERENCES FROM DAEMONTOOLS 0.76
 

@@ -168,6 +168,7 @@ func (r *reaper) forkExec(owner childOwner, path string, argv []string, attr *sy
 }
 
 func (r *reaper) spawner() {
+	cleanSpawnMask()
 	for req := range r.spawns {
 		r.mu.Lock()
 		req.pid, req.err = syscall.ForkExec(req.path, req.argv, req.attr)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/daemontools-go/daemontools/timefmt"
+	"golang.org/x/sys/unix"
 )
 
 // Run supervises until `svc -x` and the service is down (the reference
@@ -230,8 +231,22 @@ func (s *Supervisor) rearm() {
 	s.control.SetReadDeadline(deadline)
 }
 
-// monoBase anchors the Supervisors' timers on the monotonic clock.
-var monoBase = time.Now()
+// monoBase anchors the Supervisors' timers on the monotonic clock, at
+// the machine's boot (CLOCK_MONOTONIC's zero) rather than this
+// process's start: a time kept from before a live upgrade's exec (when
+// ./run last started, the deaths restart-limit counts) is then still a
+// time after the base in the new process, and now() is never near 0,
+// which the timers read as unset.
+var monoBase = bootBase()
+
+func bootBase() time.Time {
+	t := time.Now()
+	var ts unix.Timespec
+	if unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts) != nil {
+		return t.Add(-time.Hour)
+	}
+	return t.Add(-time.Duration(ts.Nano()))
+}
 
 func now() time.Duration { return time.Since(monoBase) }
 

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"os"
-	"os/signal"
 	"runtime/debug"
 	"syscall"
 	"time"
@@ -116,17 +115,7 @@ func (sc *Scanner) Rescan() {
 // Every signal it handles is caught with signal.Notify, never ignored:
 // an ignored signal would stay ignored in every service.
 func (sc *Scanner) Run() int {
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGHUP, syscall.SIGALRM, syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR2)
-	pid1 := os.Getpid() == 1
-	if pid1 {
-		// A Go PID 1 dies (exit 2) of a signal it has no handler for,
-		// or dumps core on QUIT; a C init is untouched by them. USR1
-		// is caught and dropped, as the kernel drops it for an init
-		// without a handler; QUIT and PWR (what LXC sends to stop a
-		// container) shut down like TERM.
-		signal.Notify(sigs, syscall.SIGQUIT, syscall.SIGPWR, syscall.SIGUSR1)
-	}
+	sigs := CatchSignals()
 	sc.startWatch()
 	timer := time.NewTimer(0)
 	var settle, tidy <-chan time.Time
@@ -145,7 +134,7 @@ func (sc *Scanner) Run() int {
 			case syscall.SIGUSR2:
 				if sc.Exe != "" {
 					if err := sc.Upgrade(sc.Exe, sc.Argv); err != nil {
-						sc.report().Warn("unable to upgrade", err)
+						sc.report().Warn("unable to upgrade to "+sc.Exe, err)
 					}
 				}
 				continue

@@ -5,7 +5,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"os"
+	"runtime"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -170,14 +172,62 @@ func (sc *Scanner) execWith(path string, argv []string) error {
 		cloexec(int(fd), false)
 	}
 	env := append(withoutHandover(syscall.Environ()), HandoverEnv+"="+strconv.Itoa(mfd))
-	err = syscall.Exec(path, argv, env)
-	if err == syscall.ENOENT || err == syscall.ENOTDIR {
-		err = syscall.Exec("/proc/self/exe", argv, env)
+	list, pending := pendingSignals()
+	if list != "" {
+		env = append(env, HandoverSignalsEnv+"="+list)
 	}
+	err = execBlocked(path, argv, env)
+	if err == syscall.ENOENT || err == syscall.ENOTDIR {
+		err = execBlocked("/proc/self/exe", argv, env)
+	}
+	putBack(pending)
 	for _, fd := range fds {
 		cloexec(int(fd), true)
 	}
-	return &os.PathError{Op: "exec", Path: path, Err: err}
+	return err
+}
+
+// upgradeSignals are the signals svscan acts on. A signal that comes
+// while the new program starts, before it has asked for them, would be
+// lost (to PID 1 the kernel does not deliver what has no handler) or
+// kill it; blocked across the exec, it stays pending until the new
+// svscan catches it.
+var upgradeSignals = [...]syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP, syscall.SIGQUIT,
+	syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGALRM, syscall.SIGPWR, syscall.SIGCHLD}
+
+// execBlocked execs with upgradeSignals blocked on the exec'ing thread
+// (the mask survives the exec); on failure it puts the mask back.
+func execBlocked(path string, argv, env []string) error {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	var set, old unix.Sigset_t
+	for _, sig := range upgradeSignals {
+		sigaddset(&set, sig)
+	}
+	unix.PthreadSigmask(unix.SIG_BLOCK, &set, &old)
+	err := syscall.Exec(path, argv, env)
+	unix.PthreadSigmask(unix.SIG_SETMASK, &old, nil)
+	return err
+}
+
+func sigaddset(set *unix.Sigset_t, sig syscall.Signal) {
+	n := uint(sig) - 1
+	set.Val[n/64] |= 1 << (n % 64)
+}
+
+// cleanSpawnMask runs on the goroutine that forks every child: when
+// this process started with signals blocked (after a live upgrade),
+// the children would inherit them, since a child starts with its
+// forking thread's mask; so that thread is kept for the forks and
+// blocks nothing.
+func cleanSpawnMask() {
+	var cur unix.Sigset_t
+	if unix.PthreadSigmask(unix.SIG_BLOCK, nil, &cur) != nil || cur == (unix.Sigset_t{}) {
+		return
+	}
+	runtime.LockOSThread()
+	var none unix.Sigset_t
+	unix.PthreadSigmask(unix.SIG_SETMASK, &none, nil)
 }
 
 // sealed makes a memfd holding b, sealed against any change, without
@@ -221,7 +271,7 @@ func cloexec(fd int, on bool) {
 func withoutHandover(env []string) []string {
 	out := env[:0:0]
 	for _, v := range env {
-		if len(v) <= len(HandoverEnv) || v[:len(HandoverEnv)+1] != HandoverEnv+"=" {
+		if !strings.HasPrefix(v, HandoverEnv+"=") && !strings.HasPrefix(v, HandoverSignalsEnv+"=") {
 			out = append(out, v)
 		}
 	}

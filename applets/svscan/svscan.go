@@ -22,6 +22,7 @@ func init() {
 // Main is `svscan [dir]`: it supervises every service directory in dir
 // (default: the current directory) from this one process.
 func Main(argv []string) int {
+	supervision.CatchSignals()
 	dir := "."
 	if len(argv) > 1 {
 		if err := os.Chdir(argv[1]); err != nil {
