@@ -50,14 +50,24 @@ func (l *Logger) decide(head, body []byte) {
 			}
 		case Alert:
 			if sel {
-				l.alert(head, body)
+				if a.Format == ISO {
+					l.alertISO(head, body)
+				} else {
+					l.alert(head, body)
+				}
 			}
 		case Status:
 			if sel {
-				l.writeStatus(a.Index, head, body)
+				if a.Format == ISO {
+					l.statusISO(a.Index, head, body)
+				} else {
+					l.writeStatus(a.Index, head, body)
+				}
 			}
 		case Dir:
 			l.dirs[a.Index].selected = sel
+		case Stdout:
+			l.outs[a.Index].selected = sel
 		}
 	}
 }
@@ -87,6 +97,12 @@ func (l *Logger) writeStatus(i int, head, body []byte) {
 	b := l.statusLn[:]
 	n := copy(b, head)
 	n += copy(b[n:], body)
+	l.putStatus(i, n)
+}
+
+// putStatus pads the first n bytes of statusLn and writes them.
+func (l *Logger) putStatus(i, n int) {
+	b := l.statusLn[:]
 	for j := n; j < statusSize; j++ {
 		b[j] = '\n'
 	}
@@ -107,4 +123,43 @@ func (l *Logger) writeStatus(i int, head, body []byte) {
 		failed = "unable to write "
 		return err
 	})
+}
+
+// splitLabel splits a buffered line (head and body together) into its
+// t label with the space after it, if the script stamps lines, and the
+// text.
+func (l *Logger) splitLabel(head, body []byte) (label, text []byte) {
+	line := l.flatLine(head, body)
+	if l.script.Timestamp && len(line) >= stampSize {
+		return line[:stampSize], line[stampSize:]
+	}
+	return nil, line
+}
+
+// alertISO is `e` after T: the line with s6-log's stamp after the t
+// label, the line (label and text) cut at 200 bytes as without T.
+func (l *Logger) alertISO(head, body []byte) {
+	label, text := l.splitLabel(head, body)
+	b := append(l.alertISOLn[:0], label...)
+	b = append(b, l.when().iso...)
+	if len(label)+len(text) <= alertMax {
+		b = append(b, text...)
+		b = append(b, '\n')
+	} else {
+		b = append(b, text[:alertMax-len(label)]...)
+		b = append(b, "...\n"...)
+	}
+	l.alertISOLn = b
+	l.stderr.Write(b)
+}
+
+// statusISO is `=` after T: the stamp goes after the t label, and the
+// whole is cut or padded to 1001 bytes, as s6-log does.
+func (l *Logger) statusISO(i int, head, body []byte) {
+	label, text := l.splitLabel(head, body)
+	b := l.statusLn[:]
+	n := copy(b, label)
+	n += copy(b[n:], l.when().iso)
+	n += copy(b[n:], text)
+	l.putStatus(i, n)
 }

@@ -4,6 +4,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -36,6 +38,15 @@ type logDir struct {
 	written int
 	vstart  int
 	dirty   int // bytes written to current since writeback was last started
+
+	// The extension words. mu is held while the names of old files
+	// change, by finish and by the janitor (janitor.go), which is nil
+	// without z, S or X. first is when current's first line came, for
+	// R (age.go).
+	mu       sync.Mutex
+	jan      *janitor
+	first    time.Duration
+	hasFirst bool
 }
 
 // openDir prepares a log directory as the reference's restart does:
@@ -167,6 +178,11 @@ func (d *logDir) close() {
 // finish gives file its final name: @<now>.<code>, then keeps at most
 // Num-1 such names.
 func (d *logDir) finish(file string, code byte) {
+	if d.jan != nil {
+		d.mu.Lock()
+		defer d.jan.poke()
+		defer d.mu.Unlock()
+	}
 	var st unix.Stat_t
 	missing := false
 	d.h.retry(func() string { return "unable to stat " + d.name + "/" + file }, func() error {
@@ -271,6 +287,7 @@ func (d *logDir) readdir() ([]string, error) {
 // previous, a new current is created, and previous is finished directly
 // or through the processor. Every step retries until it works.
 func (d *logDir) rotate() {
+	d.hasFirst = false
 	d.syncCurrent()
 	unix.Close(d.cur)
 	d.cur = -1
