@@ -85,17 +85,17 @@ func (r fdReader) Read(b []byte) (int, error) {
 }
 
 // compress compresses archive a, retrying after a failure (a full disk,
-// say) until it works, or until the archive is gone. When quitting, a
-// failure gives up instead, and compress reports false: the archive
-// stays as it is, for the next start.
-func (c *compressor) compress(d *logDir, a archive, quitting bool) bool {
+// say) until it works, or until the archive is gone. Once the logger
+// is quitting, a failure gives up instead, and compress reports false:
+// the archive stays as it is, for the next start.
+func (c *compressor) compress(d *logDir, a archive, quitting func() bool) bool {
 	for {
 		err := c.once(d, a)
 		if err == nil {
 			return true
 		}
 		unix.Unlinkat(d.fd, tmpName, 0)
-		if quitting {
+		if quitting() {
 			d.h.warn("unable to compress "+d.name+"/"+a.name+", leaving it for the next start", err)
 			return false
 		}

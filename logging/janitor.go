@@ -87,11 +87,21 @@ func (j *janitor) stop() {
 	<-j.done
 }
 
+// quitting reports whether stop has been called.
+func (j *janitor) quitting() bool {
+	select {
+	case <-j.quit:
+		return true
+	default:
+		return false
+	}
+}
+
 func (j *janitor) run() {
 	defer close(j.done)
 	quitting := false
 	for {
-		next := j.pass(quitting)
+		next := j.pass()
 		if quitting {
 			return
 		}
@@ -117,7 +127,7 @@ func (j *janitor) run() {
 // crash is cleared away, every archive that waits is compressed, oldest
 // first, and the limits are applied after each. It returns when the
 // next archive expires (zero for never).
-func (j *janitor) pass(quitting bool) time.Time {
+func (j *janitor) pass() time.Time {
 	d := j.d
 	if j.z != nil {
 		unix.Unlinkat(d.fd, tmpName, 0)
@@ -126,7 +136,7 @@ func (j *janitor) pass(quitting bool) time.Time {
 			if !ok {
 				break
 			}
-			if !j.z.compress(d, a, quitting) {
+			if !j.z.compress(d, a, j.quitting) {
 				break // failing at exit: the next start does it
 			}
 			j.limit()
