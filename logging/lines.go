@@ -152,7 +152,6 @@ func (l *Logger) spill() {
 // line is the first lineMax bytes of a longer one: its newline comes
 // after the rest.
 func (l *Logger) emit(head, body []byte, full bool) {
-	l.emitSeq++
 	if l.filters {
 		l.decide(head, body)
 	}

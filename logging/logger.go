@@ -69,8 +69,8 @@ type Logger struct {
 	script  *Script
 	stderr  io.Writer
 	dirs    []*logDir
-	status  []int // `=` files, by index in Script.StatusFiles
-	filters bool  // some action looks at line contents
+	status  []*statusFile // `=` files, by index in Script.StatusFiles (actions.go)
+	filters bool          // some action looks at line contents
 	// now gives the t labels when set (a test's clock); otherwise they
 	// come from the wall clock's reading for the read.
 	now func() timefmt.TAI64N
@@ -100,16 +100,13 @@ type Logger struct {
 	have     int
 	overflow bool
 	// The times of the read, of the line being emitted and of the
-	// carried line, for T and j; seq numbers the reads, emitSeq the
-	// lines.
+	// carried line, for T and j; seq numbers the reads.
 	readSeq, lineSeq, carrySeq    uint64
 	readTime, lineTime, carryTime time.Time
 	readMono                      time.Duration
-	emitSeq                       uint64
 	deadline                      time.Duration // when R next rotates; 0 = never
 
 	// The actions' buffers (actions.go).
-	statusLn   [statusSize]byte
 	alertLn    [alertMax + 4]byte
 	alertISOLn []byte
 }
@@ -207,8 +204,8 @@ func (l *Logger) Close() {
 		d.close()
 	}
 	l.dirs = nil
-	for _, fd := range l.status {
-		unix.Close(fd)
+	for _, f := range l.status {
+		unix.Close(f.fd)
 	}
 	l.status = nil
 	l.efdMu.Lock()

@@ -16,7 +16,14 @@ type sink interface {
 	put(head, body []byte)
 	putRun(b []byte)
 	putNewline()
+	// buffer and placed let a line be formatted straight into the
+	// batch: bytes appended to *buffer() from start on, then
+	// placed(start).
+	buffer() *[]byte
+	placed(start int)
 }
+
+func (d *logDir) buffer() *[]byte { return &d.buf }
 
 // stdout is standard output, shared by every `1` action. A write that
 // fails (the reader went away) turns it off for the rest of the run,
@@ -44,6 +51,10 @@ func (s *stdoutSink) put(head, body []byte) {
 func (s *stdoutSink) putRun(b []byte) { s.buf = append(s.buf, b...) }
 
 func (s *stdoutSink) putNewline() { s.buf = append(s.buf, '\n') }
+
+func (s *stdoutSink) buffer() *[]byte { return &s.buf }
+
+func (s *stdoutSink) placed(int) {}
 
 // flush writes the batch. Standard output is waited on when it is full
 // (as `e` waits on standard error); any error ends it.
@@ -80,17 +91,14 @@ type lineTimes struct {
 	time time.Time
 }
 
-// formats makes the line's formatted copies once, however many actions
-// write them.
+// formats holds what the formats share: the time zone, the service's
+// name, the times of the line, and the part of a UTF-8 sequence that a
+// long line's cut left for the rest of its JSON string.
 type formats struct {
 	loc     *time.Location
 	service string
 	times   lineTimes
-	isoSeq  uint64 // the emit the copies below were made for
-	jsonSeq uint64
-	isoLine []byte
-	json    []byte
-	carry   []byte // the start of a UTF-8 sequence cut by a read, for JSON
+	carry   []byte
 	rest    []byte
 	flat    [lineMax]byte
 }
@@ -120,60 +128,66 @@ func (l *Logger) flatLine(head, body []byte) []byte {
 	return l.fmt.flat[:n]
 }
 
+// lineParts splits the buffered line (head and body together) into the
+// t label with its space, if the script stamps lines, and the text,
+// copying only when the text is in two pieces.
+func (l *Logger) lineParts(head, body []byte) (label, text []byte) {
+	if l.script.Timestamp && len(head) >= stampSize {
+		label, head = head[:stampSize], head[stampSize:]
+	}
+	switch {
+	case len(head) == 0:
+		text = body
+	case len(body) == 0:
+		text = head
+	default:
+		text = l.flatLine(head, body)
+		if label == nil && l.script.Timestamp && len(text) >= stampSize {
+			label, text = text[:stampSize], text[stampSize:]
+		}
+	}
+	return label, text
+}
+
 // putFormatted writes the buffered line (head and body, the first
-// lineMax bytes of a longer one when full) to s in format f.
+// lineMax bytes of a longer one when full) to s in format f, formatted
+// straight into its batch.
 func (l *Logger) putFormatted(s sink, f Format, head, body []byte, full bool) {
-	if l.emitSeq != l.fmt.isoSeq && f == ISO || l.emitSeq != l.fmt.jsonSeq && f == JSON {
-		l.format(f, l.flatLine(head, body), full)
-	}
+	label, text := l.lineParts(head, body)
+	t := l.when()
+	buf := s.buffer()
+	start := len(*buf)
+	b := *buf
 	if f == ISO {
-		s.put(l.fmt.isoLine, nil)
+		b = append(b, label...)
+		b = append(b, t.iso...)
+		b = append(b, text...)
 	} else {
-		s.put(l.fmt.json, nil)
+		b = append(b, `{"time":"`...)
+		b = append(b, t.rfc...)
+		if label != nil {
+			b = append(b, `","stamp":"`...)
+			b = append(b, label[:stampSize-1]...)
+		}
+		if l.fmt.service != "" {
+			b = append(b, `","service":`...)
+			b = appendJSONString(b, l.fmt.service)
+			b = append(b, `,"msg":"`...)
+		} else {
+			b = append(b, jsonPart...)
+		}
+		var n int
+		b, n = appendEscaped(b, text, !full)
+		l.fmt.carry = append(l.fmt.carry[:0], text[n:]...)
+		if !full {
+			b = append(b, '"', '}')
+		}
 	}
+	*buf = b
+	s.placed(start)
 	if !full {
 		s.putNewline()
 	}
-}
-
-// format makes the line's copy in format f.
-func (l *Logger) format(f Format, line []byte, full bool) {
-	t := l.when()
-	var label []byte
-	if l.script.Timestamp && len(line) >= stampSize {
-		label, line = line[:stampSize-1], line[stampSize:]
-	}
-	if f == ISO {
-		l.fmt.isoSeq = l.emitSeq
-		b := l.fmt.isoLine[:0]
-		if label != nil {
-			b = append(append(b, label...), ' ')
-		}
-		b = append(b, t.iso...)
-		l.fmt.isoLine = append(b, line...)
-		return
-	}
-	l.fmt.jsonSeq = l.emitSeq
-	b := append(l.fmt.json[:0], `{"time":"`...)
-	b = append(b, t.rfc...)
-	if label != nil {
-		b = append(b, `","stamp":"`...)
-		b = append(b, label...)
-	}
-	if l.fmt.service != "" {
-		b = append(b, `","service":`...)
-		b = appendJSONString(b, l.fmt.service)
-		b = append(b, `,"msg":"`...)
-	} else {
-		b = append(b, jsonPart...)
-	}
-	var n int
-	b, n = appendEscaped(b, line, !full)
-	l.fmt.carry = append(l.fmt.carry[:0], line[n:]...)
-	if !full {
-		b = append(b, '"', '}')
-	}
-	l.fmt.json = b
 }
 
 // jsonRest escapes the next part of a long line's rest, once for every
