@@ -166,6 +166,7 @@ func (l *Logger) run(read func(p []byte) int) {
 	for {
 		// The reference's read point: flush every buffer, then rotate
 		// if asked to.
+		l.flushStatus()
 		for _, d := range l.dirs {
 			d.flush()
 		}
@@ -231,6 +232,7 @@ func (l *Logger) run(read func(p []byte) int) {
 		}
 	}
 	l.endOfInput()
+	l.flushStatus()
 	for _, s := range l.outs {
 		s.flush()
 	}
