@@ -24,8 +24,8 @@ import (
 //     and the next start removes @X.s, since @X.s.gz is complete.
 //  3. The directory is synced.
 //
-// The work runs on a thread of its own at the lowest CPU priority, so
-// that on a busy machine it takes only the time the line loop leaves.
+// The work runs on a thread of its own in SCHED_IDLE, so that on a busy
+// machine it takes only the CPU time that nothing else wants.
 
 // compressor holds what compressing needs, made once per directory.
 type compressor struct {
@@ -112,7 +112,7 @@ func (c *compressor) once(d *logDir, a archive) error {
 		// The thread ends with this goroutine (it stays locked), so the
 		// priority given to it goes with it.
 		runtime.LockOSThread()
-		unix.Setpriority(unix.PRIO_PROCESS, unix.Gettid(), 19)
+		lowPriority()
 		done <- c.write(d, a)
 	}()
 	err := <-done
@@ -186,4 +186,14 @@ func (c *compressor) commit(d *logDir, a archive) error {
 		return err
 	}
 	return d.h.sync(d.fd)
+}
+
+// lowPriority puts the calling thread in SCHED_IDLE, which runs only
+// when nothing else wants the CPU, or, where that is refused, at nice
+// 19.
+func lowPriority() {
+	attr := unix.SchedAttr{Size: unix.SizeofSchedAttr, Policy: unix.SCHED_IDLE}
+	if unix.SchedSetAttr(0, &attr, 0) != nil {
+		unix.Setpriority(unix.PRIO_PROCESS, unix.Gettid(), 19)
+	}
 }
