@@ -41,11 +41,11 @@ func (l *Logger) decide(head, body []byte) {
 		a := &l.script.Actions[i]
 		switch a.Kind {
 		case Select:
-			if !sel && match2(a.Pattern, head, body) {
+			if !sel && l.matchers[i].match(head, body) {
 				sel = true
 			}
 		case Deselect:
-			if sel && match2(a.Pattern, head, body) {
+			if sel && l.matchers[i].match(head, body) {
 				sel = false
 			}
 		case Alert:

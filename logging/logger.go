@@ -66,11 +66,12 @@ type Logger struct {
 	// All that the directories (dir.go, dirbuf.go, processor.go)
 	// share with the Logger (host.go).
 	host
-	script  *Script
-	stderr  io.Writer
-	dirs    []*logDir
-	status  []*statusFile // `=` files, by index in Script.StatusFiles (actions.go)
-	filters bool          // some action looks at line contents
+	script   *Script
+	stderr   io.Writer
+	dirs     []*logDir
+	status   []*statusFile // `=` files, by index in Script.StatusFiles (actions.go)
+	filters  bool          // some action looks at line contents
+	matchers []matcher     // by action index, for + and - (match.go)
 	// now gives the t labels when set (a test's clock); otherwise they
 	// come from the wall clock's reading for the read.
 	now func() timefmt.TAI64N
@@ -132,6 +133,18 @@ func New(s *Script, opts Options) *Logger {
 	}
 	l.in = make([]byte, size)
 	l.filters = s.filters()
+	l.matchers = make([]matcher, len(s.Actions))
+	for i, a := range s.Actions {
+		if a.Kind == Select || a.Kind == Deselect {
+			l.matchers[i] = newMatcher(a.Pattern, s.Timestamp)
+		}
+	}
+	l.matchers = make([]matcher, len(s.Actions))
+	for i, a := range s.Actions {
+		if a.Kind == Select || a.Kind == Deselect {
+			l.matchers[i] = newMatcher(a.Pattern, s.Timestamp)
+		}
+	}
 	l.stdout.fd = opts.Stdout
 	if l.stdout.fd <= 0 {
 		l.stdout.fd = 1
