@@ -39,6 +39,25 @@ func (c *fakeClock) advance(d time.Duration) {
 // words call $D. It returns the directory and standard output.
 func runChunks(t *testing.T, words []string, chunks [][]byte, clock *fakeClock, step []time.Duration, opts Options) (string, string) {
 	t.Helper()
+	if clock == nil {
+		return runChunksWith(t, words, chunks, func(*Logger) {}, func() {}, opts)
+	}
+	i := 0
+	return runChunksWith(t, words, chunks, func(l *Logger) {
+		l.wall = func() time.Time { return clock.wall }
+		l.mono = func() time.Duration { return clock.mono }
+	}, func() {
+		if i < len(step) {
+			clock.advance(step[i])
+		}
+		i++
+	}, opts)
+}
+
+// runChunksWith is runChunks with hooks that set the logger up and run
+// before each read.
+func runChunksWith(t *testing.T, words []string, chunks [][]byte, setup func(*Logger), before func(), opts Options) (string, string) {
+	t.Helper()
 	dir := t.TempDir()
 	for i, w := range words {
 		words[i] = strings.ReplaceAll(w, "$D", dir)
@@ -52,10 +71,7 @@ func runChunks(t *testing.T, words []string, chunks [][]byte, clock *fakeClock, 
 		opts.Warn = func(msg string, err error) { t.Errorf("warning: %s: %v", msg, err) }
 	}
 	l := New(ParseScript(words), opts)
-	if clock != nil {
-		l.wall = func() time.Time { return clock.wall }
-		l.mono = func() time.Duration { return clock.mono }
-	}
+	setup(l)
 	l.sync = func(int) error { return nil }
 	if err := l.Start(); err != nil {
 		t.Fatal(err)
@@ -66,12 +82,8 @@ func runChunks(t *testing.T, words []string, chunks [][]byte, clock *fakeClock, 
 		out <- b
 	}()
 	src := chunkSource(chunks)
-	i := 0
 	l.run(func(p []byte) int {
-		if clock != nil && i < len(step) {
-			clock.advance(step[i])
-		}
-		i++
+		before()
 		return src(p)
 	})
 	w.Close()
@@ -288,4 +300,74 @@ func TestCompressRecovers(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(log, tmpName)); err == nil {
 		t.Error("the partial compression is still there")
 	}
+}
+
+// Scripts with extension words around the reference's actions: every
+// directory, status file and alert without T or j must still be the
+// model's, byte for byte, however the reads split the input.
+var extScripts = [][]string{
+	{"t", "R99d", "T", "1", "s4096", "n1000", "$D/a", "-*x*", "j", "1", "e", "=$D/st", "$D/b"},
+	{"1", "-* 1*", "1", "s5000", "n1000", "$D/a", "j", "1", "+*", "T", "$D/iso", "$D/b"},
+	{"t", "j", "$D/json", "s4096", "n1000", "S99999999", "X99d", "$D/a", "1"},
+}
+
+func compareExtWithModel(t *testing.T, words []string, chunks [][]byte, readSize int) {
+	t.Helper()
+	words = append([]string(nil), words...)
+	calls := 0
+	dir, _ := runChunksWith(t, words, chunks, func(l *Logger) {
+		l.now = func() timefmt.TAI64N { calls++; return stampFor(calls - 1) }
+	}, func() {}, Options{ReadSize: readSize})
+	for i, w := range words {
+		words[i] = strings.ReplaceAll(w, "$D", dir)
+	}
+	s := ParseScript(words)
+	m := runModel(s, chunks)
+	for i, p := range s.StatusFiles {
+		got, _ := os.ReadFile(p)
+		want := m.status[i]
+		if want == nil {
+			want = []byte{}
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("status file %d differs", i)
+		}
+	}
+	for i, c := range s.Dirs {
+		if c.Format != Plain {
+			continue
+		}
+		old, cur := dirFiles(t, c.Path)
+		md := m.dirs[i]
+		if len(old) != len(md.old) || !bytes.Equal(cur, md.cur) {
+			t.Errorf("%s: %v + %d, model %v + %d", c.Path, sizes(old), len(cur), sizes(md.old), len(md.cur))
+			continue
+		}
+		for j := range old {
+			if !bytes.Equal(old[j], md.old[j]) {
+				t.Errorf("%s: old file %d differs", c.Path, j)
+			}
+		}
+	}
+}
+
+func TestExtensionsKeepReferenceBytes(t *testing.T) {
+	r := rand.New(rand.NewPCG(12, 13))
+	for round := 0; round < 30; round++ {
+		in := genInput(r)
+		readSize := 1024 * (1 + r.IntN(8))
+		compareExtWithModel(t, extScripts[round%len(extScripts)], genChunks(r, in, readSize), readSize)
+	}
+}
+
+func FuzzExtensionsKeepReferenceBytes(f *testing.F) {
+	f.Add([]byte("hello\nworld x\n 1 one\n"), uint64(1), uint8(0))
+	f.Add(bytes.Repeat([]byte("0123456789abcdef\n"), 600), uint64(99), uint8(1))
+	f.Fuzz(func(t *testing.T, in []byte, seed uint64, which uint8) {
+		if len(in) > 4<<10 {
+			return
+		}
+		r := rand.New(rand.NewPCG(seed, 1))
+		compareExtWithModel(t, extScripts[int(which)%len(extScripts)], genChunks(r, in, 4096), 4096)
+	})
 }
