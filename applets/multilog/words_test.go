@@ -24,7 +24,7 @@ func TestKillDuringCompression(t *testing.T) {
 	log := filepath.Join(dir, "log")
 	os.Mkdir(log, 0o700)
 	var big bytes.Buffer
-	for i := 0; big.Len() < 24<<20; i++ {
+	for i := 0; big.Len() < 8<<20; i++ {
 		fmt.Fprintf(&big, "%09d some text that compresses %x\n", i, i*2654435761)
 	}
 	name := "@400000006b00000100000000.s"
