@@ -60,7 +60,7 @@ func (l *Logger) noteFirst(now time.Duration) {
 // nextAged returns when the next directory is due, if one will be.
 func (l *Logger) nextAged() (next time.Duration, ok bool) {
 	for _, d := range l.dirs {
-		if d.cfg.RotateAge > 0 && d.hasFirst {
+		if d.cfg.RotateAge > 0 && d.hasFirst && d.bytes > 0 {
 			if due := d.first + d.cfg.RotateAge; !ok || due < next {
 				next, ok = due, true
 			}
