@@ -46,8 +46,7 @@ type logDir struct {
 	// R (age.go).
 	mu       sync.Mutex
 	jan      *janitor
-	dents    [8 << 10]byte // readdir's buffer, and its result
-	names    []string
+	names    []string // readdir's result, reused
 	first    time.Duration
 	hasFirst bool
 }
@@ -288,6 +287,10 @@ func (d *logDir) filesfit(known *int) (fits bool, failed string, err error) {
 	return false, "", nil
 }
 
+// direntBufs are readdir's buffers, shared by every directory: a
+// directory is read only at a rotation.
+var direntBufs = sync.Pool{New: func() any { return new([8 << 10]byte) }}
+
 // readdir lists the directory through its descriptor (the reference
 // reads it afresh each time: so does this, from the start). Callers
 // that may run beside the janitor hold mu, which keeps the offset ours.
@@ -295,9 +298,11 @@ func (d *logDir) readdir() ([]string, error) {
 	if _, err := unix.Seek(d.fd, 0, io.SeekStart); err != nil {
 		return nil, err
 	}
+	dents := direntBufs.Get().(*[8 << 10]byte)
+	defer direntBufs.Put(dents)
 	names := d.names[:0]
 	for {
-		n, err := unix.Getdents(d.fd, d.dents[:])
+		n, err := unix.Getdents(d.fd, dents[:])
 		if err == unix.EINTR {
 			continue
 		}
@@ -307,7 +312,7 @@ func (d *logDir) readdir() ([]string, error) {
 		if n <= 0 {
 			break
 		}
-		_, _, names = unix.ParseDirent(d.dents[:n], -1, names)
+		_, _, names = unix.ParseDirent(dents[:n], -1, names)
 	}
 	d.names = names
 	return names, nil
