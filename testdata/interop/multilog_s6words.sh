@@ -38,6 +38,11 @@ printf 'a\nb\n' | logger t 1 | iso
 printf 'a\n' | logger 1 ./both
 show both/current
 
+echo '# a line longer than the 1000-byte line buffer of multilog arrives whole'
+awk 'BEGIN { s = ""; for (i = 0; i < 3000; i++) s = s "w"; print s; print "short" }' >longin
+logger T 1 T ./long <longin | iso | wc -c
+iso <long/current | cksum
+
 echo '# T before a status file: the stamp counts in its 1001 bytes'
 printf 'status line\n' | logger T =st
 show st
