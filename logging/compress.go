@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"runtime"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -34,6 +35,18 @@ type compressor struct {
 	out   *bufio.Writer
 	in    []byte
 }
+
+// compressors pools compressors by level, for every directory.
+var compressors [10]sync.Pool
+
+func getCompressor(level int) *compressor {
+	if c, ok := compressors[level].Get().(*compressor); ok {
+		return c
+	}
+	return newCompressor(level)
+}
+
+func putCompressor(c *compressor) { compressors[c.level].Put(c) }
 
 func newCompressor(level int) *compressor {
 	gz, err := gzip.NewWriterLevel(io.Discard, level)

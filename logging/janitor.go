@@ -29,7 +29,7 @@ type janitor struct {
 	quit  chan struct{}
 	done  chan struct{}
 	wall  func() time.Time
-	z     *compressor
+	level int // z's gzip level; 0 = no compression
 	names []archive
 }
 
@@ -65,9 +65,7 @@ func (d *logDir) startJanitor(wall func() time.Time) {
 		return
 	}
 	j := &janitor{d: d, wake: make(chan struct{}, 1), quit: make(chan struct{}), done: make(chan struct{}), wall: wall}
-	if d.cfg.Compress > 0 {
-		j.z = newCompressor(d.cfg.Compress)
-	}
+	j.level = d.cfg.Compress
 	d.jan = j
 	go j.run()
 }
@@ -129,14 +127,21 @@ func (j *janitor) run() {
 // next archive expires (zero for never).
 func (j *janitor) pass() time.Time {
 	d := j.d
-	if j.z != nil {
+	if j.level > 0 {
 		unix.Unlinkat(d.fd, tmpName, 0)
+		// A compressor's tables are large: it is taken from a pool for
+		// the pass and given back, not kept by every directory.
+		var z *compressor
 		for {
 			a, ok := j.waiting()
 			if !ok {
 				break
 			}
-			if !j.z.compress(d, a, j.quitting) {
+			if z == nil {
+				z = getCompressor(j.level)
+				defer putCompressor(z)
+			}
+			if !z.compress(d, a, j.quitting) {
 				break // failing at exit: the next start does it
 			}
 			j.limit()
@@ -225,13 +230,13 @@ func (j *janitor) limit() time.Time {
 	if max := d.cfg.MaxTotal; max > 0 {
 		var total uint64
 		for _, a := range j.names {
-			if a.gz || j.z == nil {
+			if a.gz || j.level == 0 {
 				total += uint64(a.size)
 			}
 		}
 		keep = j.names[:0]
 		for _, a := range j.names {
-			counted := a.gz || j.z == nil
+			counted := a.gz || j.level == 0
 			if total > max && counted {
 				j.remove(a.name)
 				total -= uint64(a.size)

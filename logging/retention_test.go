@@ -39,9 +39,7 @@ func testJanitor(t *testing.T, dir string, cfg DirConfig, wall func() time.Time)
 	}
 	t.Cleanup(d.close)
 	j := &janitor{d: d, wall: wall, quit: make(chan struct{})}
-	if cfg.Compress > 0 {
-		j.z = newCompressor(cfg.Compress)
-	}
+	j.level = cfg.Compress
 	d.jan = j
 	return j
 }
