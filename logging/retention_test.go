@@ -86,12 +86,15 @@ func TestExpireWhileIdle(t *testing.T) {
 	d := t.TempDir()
 	log := filepath.Join(d, "log")
 	os.Mkdir(log, 0o700)
-	stale := archiveName(time.Now().Add(-1500*time.Millisecond), "s")
+	stale := archiveName(time.Now().Add(-500*time.Millisecond), "s")
 	fresh := archiveName(time.Now().Add(time.Hour), "s")
 	os.WriteFile(filepath.Join(log, stale), []byte("stale\n"), 0o744)
 	os.WriteFile(filepath.Join(log, fresh), []byte("fresh\n"), 0o744)
 	os.WriteFile(filepath.Join(log, "current"), nil, 0o744)
 	s := startLogger(t, []string{"X2s", log}, Options{})
+	if _, err := os.Stat(filepath.Join(log, stale)); err != nil {
+		t.Fatalf("the archive expired before its time: %v", err)
+	}
 	apptest.Poll(t, 20*time.Second, "the stale archive removed without input", func() bool {
 		_, err := os.Stat(filepath.Join(log, stale))
 		return os.IsNotExist(err)
