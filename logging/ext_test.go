@@ -371,3 +371,26 @@ func FuzzExtensionsKeepReferenceBytes(f *testing.F) {
 		compareExtWithModel(t, extScripts[int(which)%len(extScripts)], genChunks(r, in, 4096), 4096)
 	})
 }
+
+// TERM in the middle of a line finishes that line, in JSON too, and
+// leaves the rest unread.
+func TestTerminateFinishesAJSONLine(t *testing.T) {
+	d := t.TempDir()
+	s := startLogger(t, []string{"j", d + "/log"}, Options{})
+	s.write(t, "first\npart")
+	apptest.Poll(t, 10*time.Second, "the first line", func() bool {
+		b, _ := os.ReadFile(d + "/log/current")
+		return strings.Contains(string(b), `"msg":"first"}`)
+	})
+	s.l.Terminate()
+	s.write(t, "ial\nnext\n")
+	s.wait(t)
+	lines := strings.Split(strings.TrimSuffix(string(mustRead(t, d+"/log/current")), "\n"), "\n")
+	var j jsonLine
+	if len(lines) != 2 || json.Unmarshal([]byte(lines[1]), &j) != nil || j.Msg != "partial" {
+		t.Errorf("current %q", lines)
+	}
+	if got := s.remaining(t); got != "next\n" {
+		t.Errorf("left unread %q", got)
+	}
+}
