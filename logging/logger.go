@@ -150,6 +150,8 @@ func New(s *Script, opts Options) *Logger {
 		l.stdout.fd = 1
 	}
 	l.fmt.service = opts.Service
+	l.fmt.times.iso = make([]byte, 0, isoSize)
+	l.fmt.times.rfc = make([]byte, 0, rfcSize)
 	l.fmt.loc = opts.Location
 	if l.fmt.loc == nil {
 		l.fmt.loc = time.Local

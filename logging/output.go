@@ -85,10 +85,9 @@ func (s *stdoutSink) flush() {
 // lineTimes are the formatted times of the line being emitted, made
 // once per read (or once for a line carried over from an earlier read).
 type lineTimes struct {
-	seq  uint64 // the read they were made for; 0 = none
-	iso  []byte
-	rfc  []byte
-	time time.Time
+	seq uint64 // the read they were made for; 0 = none
+	iso []byte
+	rfc []byte
 }
 
 // formats holds what the formats share: the time zone, the service's
@@ -108,7 +107,6 @@ func (l *Logger) when() *lineTimes {
 	f := &l.fmt
 	if f.times.seq != l.lineSeq {
 		f.times.seq = l.lineSeq
-		f.times.time = l.lineTime
 		f.times.iso = appendISO(f.times.iso[:0], l.lineTime, f.loc)
 		f.times.rfc = appendRFC3339(f.times.rfc[:0], l.lineTime)
 	}
