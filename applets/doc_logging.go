@@ -76,7 +76,7 @@ nnum
     (the file state). A processor that exits non-zero, or is killed,
     is run again five seconds later; meanwhile no input is read.
 
-Anything else is ignored.
+Anything else is ignored, but for the words under EXTENSIONS.
 
 A pattern is a string of literal bytes and stars that must match the
 whole line. A star matches any string that does not contain the byte
@@ -166,6 +166,89 @@ Up to one read is held in memory [from ours]
     read and not yet written: up to one read of 64 KiB, where the
     reference can lose its 1.5 KiB of buffers.
 
+A status file is written once per read [from ours]
+    The reference rewrites a = file for every line selected for it;
+    ours writes it once per read(2), with the last of those lines, so
+    that the file holds what the reference's holds whenever multilog
+    waits for input and at the end. A burst of selected lines costs
+    one write instead of one per line.
+
+EXTENSIONS
+
+Each is a word that daemontools' multilog ignores, and counts only in
+the exact form shown: T, 1, j and z alone, or S, R, X and z followed
+by their number. Any other word is still ignored (Tfoo, 10, zz), and a
+word of ours with a digit that does not parse (S10M, R1y) is ignored
+with a warning at start-up. A script without these words runs exactly
+as under daemontools. An age is a number of seconds, or a number and
+s, m, h or d; 0 turns the setting off for the directories that follow.
+
+1 [from s6]
+    An action: copy the line to standard output, if it is selected,
+    as a directory gets it (the whole line, however long), so that a
+    container's runtime collects it. Output waits when standard
+    output is full, as e waits on standard error. When a write fails
+    (the reader has gone), multilog says "unable to write to stdout,
+    closing it: ERR" once and writes nothing more there for the rest
+    of the run. Two 1 actions write their copies in batches, a read's
+    worth at a time, not line by line in turn.
+
+T [from s6]
+    The next action (1, e, = or a directory) gets, before each line,
+    s6-log's local time stamp: YYYY-MM-DD HH:MM:SS.NNNNNNNNN and two
+    spaces, in TZ's zone, the time of the read the line came in.
+    After t the stamp follows the TAI64N label. It does not count
+    towards e's 200 bytes; in a = file it counts towards the 1001.
+    Patterns never see it.
+
+Sbytes [from s6]
+    The directories that follow keep at most bytes bytes of archives,
+    the @ files named by multilog (current does not count): after
+    each rotation, and at start-up, the oldest go until the rest fit,
+    as s6-log does. With z an archive counts once it is compressed,
+    at its compressed size. n still applies. S0, the default, is no
+    limit.
+
+Rage [from ours]
+    The directories that follow rotate current once its first line is
+    age old, as ALRM would, also when no more input comes, so that
+    each file covers at most age (R1d: a file a day). The age is kept
+    on the monotonic clock: setting the clock does not disturb it.
+    After a restart it counts from when current was made.
+
+Xage [from ours]
+    The directories that follow remove archives older than age, by
+    the time in their names: after each rotation, at start-up, and at
+    the time the oldest expires, so that an idle service's old logs
+    still go. A clock set back removes nothing early.
+
+z, zN [from ours]
+    The directories that follow gzip each archive once it is
+    finished (level N from 1 to 9, 6 by default; z0 turns it off
+    again), into @....s.gz or @....u.gz, beside the line loop: input
+    is never held up by compression, which runs at the lowest CPU
+    priority. The archive is compressed into compressing.tmp, synced,
+    and only then renamed, so no archive is ever half-written under
+    its name; a crash at any point leaves a state that the next start
+    finishes (it removes compressing.tmp and compresses again). With
+    a processor, its output, the .s file, is what is compressed. At
+    the end of its input multilog finishes the compression under way
+    and any that wait before it exits; a compression that fails then
+    is left for the next start. Read the archives with zcat:
+    zcat @*.s.gz | tai64nlocal.
+
+j [from ours]
+    The next directory or 1 gets JSON Lines, one object a line, for
+    log shippers: {"time":"2024-05-01T12:00:00.123456789Z",
+    "stamp":"@4000...", "service":"web", "msg":"the line"}. time is
+    the read's time in UTC (RFC 3339, nine digits); stamp is the t
+    label, only with t (msg then leaves it out); service is the name
+    of the service when multilog runs as its log/run (the parent of
+    the working directory log). Bytes that are not valid UTF-8 are
+    written as \u00XX, their value, so that nothing is lost and
+    every parser reads the line. An e or = between j and its action
+    keeps the reference's format.
+
 EXAMPLES
 
 Keep 20 files of about 1 MB each, and the last line that mentions
@@ -176,6 +259,12 @@ Keep 20 files of about 1 MB each, and the last line that mentions
 Read a log with local times:
 
   tai64nlocal < /service/ftpd/log/main/current
+
+In a container: every line to the runtime with a local time, and to
+a directory of files of a day each, gzipped, kept for 30 days and at
+most 1 GB:
+
+  multilog t T 1 s16777215 n1000 R1d X30d S1000000000 z ./main
 `
 
 const tai64nDoc = `

@@ -28,7 +28,7 @@ func (l *Logger) openStatusFiles(start int) error {
 		if fd, err = unix.Openat(start, p, oWrite, 0); err != nil {
 			return &Error{Msg: "unable to write " + p, Err: err}
 		}
-		l.status = append(l.status, fd)
+		l.status = append(l.status, &statusFile{fd: fd})
 	}
 	return nil
 }
@@ -41,23 +41,33 @@ func (l *Logger) decide(head, body []byte) {
 		a := &l.script.Actions[i]
 		switch a.Kind {
 		case Select:
-			if !sel && match2(a.Pattern, head, body) {
+			if !sel && l.matchers[i].match(head, body) {
 				sel = true
 			}
 		case Deselect:
-			if sel && match2(a.Pattern, head, body) {
+			if sel && l.matchers[i].match(head, body) {
 				sel = false
 			}
 		case Alert:
 			if sel {
-				l.alert(head, body)
+				if a.Format == ISO {
+					l.alertISO(head, body)
+				} else {
+					l.alert(head, body)
+				}
 			}
 		case Status:
 			if sel {
-				l.writeStatus(a.Index, head, body)
+				if a.Format == ISO {
+					l.statusISO(a.Index, head, body)
+				} else {
+					l.writeStatus(a.Index, head, body)
+				}
 			}
 		case Dir:
 			l.dirs[a.Index].selected = sel
+		case Stdout:
+			l.outs[a.Index].selected = sel
 		}
 	}
 }
@@ -80,17 +90,43 @@ func (l *Logger) alert(head, body []byte) {
 	l.stderr.Write(b)
 }
 
-// writeStatus overwrites the start of a status file with the line padded
-// with newlines to 1001 bytes, as the reference does, retrying until it
-// works.
+// statusFile is one `=` file and the line it is to hold. The line is
+// written out at the next read point (flushStatus), so that a burst of
+// selected lines costs one write, not one per line: at every read
+// point, and at the end, the file holds what the reference's would.
+type statusFile struct {
+	fd    int
+	line  [statusSize]byte
+	n     int
+	dirty bool
+}
+
+// writeStatus makes the line the status file's next contents.
 func (l *Logger) writeStatus(i int, head, body []byte) {
-	b := l.statusLn[:]
-	n := copy(b, head)
-	n += copy(b[n:], body)
-	for j := n; j < statusSize; j++ {
+	f := l.status[i]
+	f.n = copy(f.line[:], head)
+	f.n += copy(f.line[f.n:], body)
+	f.dirty = true
+}
+
+// flushStatus overwrites the start of every status file that has a new
+// line with that line padded with newlines to 1001 bytes, as the
+// reference does, retrying until it works.
+func (l *Logger) flushStatus() {
+	for i, f := range l.status {
+		if f.dirty {
+			l.putStatus(i, f)
+		}
+	}
+}
+
+func (l *Logger) putStatus(i int, f *statusFile) {
+	f.dirty = false
+	b := f.line[:]
+	for j := f.n; j < statusSize; j++ {
 		b[j] = '\n'
 	}
-	fd, name := l.status[i], l.script.StatusFiles[i]
+	fd, name := f.fd, l.script.StatusFiles[i]
 	failed := ""
 	l.retry(func() string { return failed + name }, func() error {
 		if _, err := unix.Seek(fd, 0, io.SeekStart); err != nil {
@@ -107,4 +143,32 @@ func (l *Logger) writeStatus(i int, head, body []byte) {
 		failed = "unable to write "
 		return err
 	})
+}
+
+// alertISO is `e` after T: the line with s6-log's stamp after the t
+// label, the line (label and text) cut at 200 bytes as without T.
+func (l *Logger) alertISO(head, body []byte) {
+	label, text := l.lineParts(head, body)
+	b := append(l.alertISOLn[:0], label...)
+	b = append(b, l.when().iso...)
+	if len(label)+len(text) <= alertMax {
+		b = append(b, text...)
+		b = append(b, '\n')
+	} else {
+		b = append(b, text[:alertMax-len(label)]...)
+		b = append(b, "...\n"...)
+	}
+	l.alertISOLn = b
+	l.stderr.Write(b)
+}
+
+// statusISO is `=` after T: the stamp goes after the t label, and the
+// whole is cut or padded to 1001 bytes, as s6-log does.
+func (l *Logger) statusISO(i int, head, body []byte) {
+	label, text := l.lineParts(head, body)
+	f := l.status[i]
+	f.n = copy(f.line[:], label)
+	f.n += copy(f.line[f.n:], l.when().iso)
+	f.n += copy(f.line[f.n:], text)
+	f.dirty = true
 }

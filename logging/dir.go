@@ -1,9 +1,12 @@
 package logging
 
 import (
+	"io"
 	"os"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -36,6 +39,16 @@ type logDir struct {
 	written int
 	vstart  int
 	dirty   int // bytes written to current since writeback was last started
+
+	// The extension words. mu is held while the names of old files
+	// change, by finish and by the janitor (janitor.go), which is nil
+	// without z, S or X. first is when current's first line came, for
+	// R (age.go).
+	mu       sync.Mutex
+	jan      *janitor
+	names    []string // readdir's result, reused
+	first    time.Duration
+	hasFirst bool
 }
 
 // openDir prepares a log directory as the reference's restart does:
@@ -167,6 +180,11 @@ func (d *logDir) close() {
 // finish gives file its final name: @<now>.<code>, then keeps at most
 // Num-1 such names.
 func (d *logDir) finish(file string, code byte) {
+	if d.jan != nil {
+		d.mu.Lock()
+		defer d.jan.poke()
+		defer d.mu.Unlock()
+	}
 	var st unix.Stat_t
 	missing := false
 	d.h.retry(func() string { return "unable to stat " + d.name + "/" + file }, func() error {
@@ -197,6 +215,7 @@ func (d *logDir) finish(file string, code byte) {
 		return unix.Unlinkat(d.fd, file, 0)
 	})
 	failed := ""
+	known := -1 // old files counted by the last look, while still valid
 	d.h.retry(func() string {
 		if failed != "" {
 			return "unable to remove " + d.name + "/" + failed
@@ -204,7 +223,7 @@ func (d *logDir) finish(file string, code byte) {
 		return "unable to read " + d.name
 	}, func() error {
 		for {
-			fits, name, err := d.filesfit()
+			fits, name, err := d.filesfit(&known)
 			if fits {
 				return nil
 			}
@@ -221,56 +240,89 @@ func (d *logDir) finish(file string, code byte) {
 // long; the oldest is the one whose first 25 bytes sort lowest, and the
 // first name in directory order with that prefix goes. It reports
 // whether the files fit; a failed removal names the file.
-func (d *logDir) filesfit() (fits bool, failed string, err error) {
+//
+// The reference reads the directory once to count and once more to
+// find the name to remove, and reads it again after each removal; one
+// pass finds both, and after a removal the count it leaves (*known)
+// says whether another is needed, so a rotation reads the directory
+// once.
+func (d *logDir) filesfit(known *int) (fits bool, failed string, err error) {
+	if *known >= 0 && uint64(*known) < d.cfg.Num {
+		return true, "", nil
+	}
 	names, err := d.readdir()
 	if err != nil {
+		*known = -1
 		return false, "", err
 	}
-	oldest := "@z"
+	oldest, victim, firstZ := "@z", "", ""
 	count := uint64(0)
 	for _, n := range names {
 		if len(n) >= 25 && n[0] == '@' {
 			count++
 			if n < oldest {
-				oldest = n[:25]
+				oldest, victim = n[:25], n
+			} else if firstZ == "" && strings.HasPrefix(n, "@z") {
+				firstZ = n
 			}
 		}
+	}
+	if victim == "" {
+		victim = firstZ // no name sorts below "@z": the first of those goes
 	}
 	d.h.errno = 0 // the reference clears errno around readdir
 	if count < d.cfg.Num {
 		return true, "", nil
 	}
-	names, err = d.readdir()
-	if err != nil {
-		return false, "", err
+	*known = -1
+	if victim == "" {
+		return false, "", nil
 	}
-	for _, n := range names {
-		if len(n) >= 25 && strings.HasPrefix(n, oldest) {
-			// The reference ignores a failed unlink here and spins; we
-			// report it and pause like every other failure.
-			if err := unix.Unlinkat(d.fd, n, 0); err != nil {
-				return false, n, err
-			}
-			break
-		}
+	// The reference ignores a failed unlink here and spins; we report
+	// it and pause like every other failure.
+	if err := unix.Unlinkat(d.fd, victim, 0); err != nil {
+		return false, victim, err
 	}
+	*known = int(count - 1)
 	return false, "", nil
 }
 
+// direntBufs are readdir's buffers, shared by every directory: a
+// directory is read only at a rotation.
+var direntBufs = sync.Pool{New: func() any { return new([8 << 10]byte) }}
+
+// readdir lists the directory through its descriptor (the reference
+// reads it afresh each time: so does this, from the start). Callers
+// that may run beside the janitor hold mu, which keeps the offset ours.
 func (d *logDir) readdir() ([]string, error) {
-	fd, err := unix.Openat(d.fd, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-	if err != nil {
+	if _, err := unix.Seek(d.fd, 0, io.SeekStart); err != nil {
 		return nil, err
 	}
-	f := os.NewFile(uintptr(fd), d.name)
-	defer f.Close()
-	return f.Readdirnames(-1)
+	dents := direntBufs.Get().(*[8 << 10]byte)
+	defer direntBufs.Put(dents)
+	names := d.names[:0]
+	for {
+		n, err := unix.Getdents(d.fd, dents[:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if n <= 0 {
+			break
+		}
+		_, _, names = unix.ParseDirent(dents[:n], -1, names)
+	}
+	d.names = names
+	return names, nil
 }
 
 // rotate is the reference's fullcurrent: current, synced to disk, becomes
 // previous, a new current is created, and previous is finished directly
 // or through the processor. Every step retries until it works.
 func (d *logDir) rotate() {
+	d.hasFirst = false
 	d.syncCurrent()
 	unix.Close(d.cur)
 	d.cur = -1

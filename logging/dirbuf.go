@@ -39,6 +39,12 @@ func (d *logDir) put(head, body []byte) {
 	start := len(d.buf)
 	d.buf = append(d.buf, head...)
 	d.buf = append(d.buf, body...)
+	d.placed(start)
+}
+
+// placed is put for bytes already appended to buf from start on (a
+// line an extension word formatted in place).
+func (d *logDir) placed(start int) {
 	n := len(d.buf) - start
 	if n > dirBufSize-(start-d.vstart) {
 		d.vflush(start)

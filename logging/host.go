@@ -17,6 +17,11 @@ type host struct {
 	delay   time.Duration               // the pause before a retry
 	sync    func(fd int) error          // fsync, or a test's stand-in
 	spawner Spawner
+	// The clocks of the extension words: wall for T, j and X (and the
+	// age of a current found at start-up), mono for R, which a step of
+	// the wall clock must not disturb.
+	wall func() time.Time
+	mono func() time.Duration
 	// errno is the reference's errno: the last failure any step saw.
 	// Some of the reference's messages print it long after, stale.
 	errno syscall.Errno
@@ -30,6 +35,11 @@ func (h *host) note(err error) {
 		h.errno = e
 	}
 }
+
+// monoStart anchors the default monotonic clock.
+var monoStart = time.Now()
+
+func monoNow() time.Duration { return time.Since(monoStart) }
 
 func (h *host) warn(msg string, err error) {
 	if h.onWarn != nil {

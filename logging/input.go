@@ -130,7 +130,11 @@ func (l *Logger) runPipe(f *os.File) {
 	l.pipe = f
 	l.efdMu.Unlock()
 	l.run(func(p []byte) int {
-		f.SetReadDeadline(time.Time{})
+		if l.deadline != 0 {
+			f.SetReadDeadline(time.Now().Add(l.deadline - l.mono()))
+		} else {
+			f.SetReadDeadline(time.Time{})
+		}
 		var n int
 		var rerr error
 		err := rc.Read(func(fd uintptr) bool {
@@ -139,7 +143,9 @@ func (l *Logger) runPipe(f *os.File) {
 		})
 		switch {
 		case err != nil && errors.Is(err, os.ErrDeadlineExceeded):
-			l.errno = unix.EINTR // where the reference's read is interrupted
+			if l.woke.Load() {
+				l.errno = unix.EINTR // where the reference's read is interrupted
+			}
 			return -1
 		case err != nil:
 			return 0
@@ -160,14 +166,25 @@ func (l *Logger) run(read func(p []byte) int) {
 	for {
 		// The reference's read point: flush every buffer, then rotate
 		// if asked to.
+		l.flushStatus()
 		for _, d := range l.dirs {
 			d.flush()
+		}
+		for _, s := range l.outs {
+			s.flush()
 		}
 		if l.alarm.Swap(false) {
 			for _, d := range l.dirs {
 				if d.bytes > 0 {
 					d.rotate()
 				}
+			}
+		}
+		if l.aged {
+			l.rotateAged(l.mono())
+			l.deadline = 0
+			if next, ok := l.nextAged(); ok {
+				l.deadline = max(next, 1)
 			}
 		}
 		size := len(l.in)
@@ -189,16 +206,36 @@ func (l *Logger) run(read func(p []byte) int) {
 		if n == 0 {
 			break
 		}
+		// One clock read per read(2): every line that starts in this
+		// read arrived at the same instant.
+		if l.clocked || l.script.Timestamp && l.now == nil {
+			l.readSeq++
+			l.readTime = l.wall()
+		}
 		if l.script.Timestamp {
-			// One clock read per read(2): every line that starts in
-			// this read arrived at the same instant.
-			lab := l.now().Label()
+			var lab [timefmt.LabelSize]byte
+			if l.now != nil {
+				lab = l.now().Label()
+			} else {
+				lab = timefmt.FromTime(l.readTime).Label()
+			}
 			copy(l.label[:], lab[:])
 			l.label[timefmt.LabelSize] = ' '
 		}
+		if l.aged {
+			l.readMono = l.mono()
+			l.rotateAged(l.readMono)
+		}
 		l.cut(l.in[:n])
+		if l.aged {
+			l.noteFirst(l.readMono)
+		}
 	}
 	l.endOfInput()
+	l.flushStatus()
+	for _, s := range l.outs {
+		s.flush()
+	}
 	for _, d := range l.dirs {
 		d.quit()
 	}
@@ -212,12 +249,21 @@ func (l *Logger) run(read func(p []byte) int) {
 func (l *Logger) waitInput(fd int) bool {
 	fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}, {Fd: int32(l.efd), Events: unix.POLLIN}}
 	for {
-		_, err := unix.Poll(fds, -1)
+		timeout := -1
+		if l.deadline != 0 {
+			// R's deadline: a timeout goes back to the read point.
+			ms := (l.deadline - l.mono() + time.Millisecond - 1) / time.Millisecond
+			timeout = int(max(ms, 0))
+		}
+		n, err := unix.Poll(fds, timeout)
 		if err == unix.EINTR {
 			continue
 		}
 		if err != nil {
 			return true // let read report it
+		}
+		if n == 0 {
+			return false
 		}
 		if fds[1].Revents != 0 {
 			l.drainWake()

@@ -47,11 +47,7 @@ func (l *Logger) cut(chunk []byte) {
 				if next < seg {
 					seg = next
 				}
-				for _, d := range l.dirs {
-					if d.selected {
-						d.putRun(chunk[off:seg])
-					}
-				}
+				l.putRest(chunk[off:seg])
 				off = seg
 			}
 			if i < 0 {
@@ -59,11 +55,7 @@ func (l *Logger) cut(chunk []byte) {
 				return
 			}
 			l.boundary(end, &next)
-			for _, d := range l.dirs {
-				if d.selected {
-					d.putNewline()
-				}
-			}
+			l.endRest()
 			l.overflow = false
 			off = end + 1
 			continue
@@ -77,6 +69,7 @@ func (l *Logger) cut(chunk []byte) {
 			if len(lim) > room {
 				lim = lim[:room]
 			}
+			l.lineSeq, l.lineTime = l.carrySeq, l.carryTime
 			if i := bytes.IndexByte(lim, '\n'); i >= 0 {
 				l.have += copy(l.line[l.have:], rest[:i])
 				l.boundary(off+i, &next)
@@ -102,6 +95,7 @@ func (l *Logger) cut(chunk []byte) {
 		if l.script.Timestamp {
 			head = l.label[:]
 		}
+		l.lineSeq, l.lineTime = l.readSeq, l.readTime
 		room := lineMax - len(head)
 		rest := chunk[off:]
 		lim := rest
@@ -123,6 +117,7 @@ func (l *Logger) cut(chunk []byte) {
 		}
 		l.have = copy(l.line[:], head)
 		l.have += copy(l.line[l.have:], rest)
+		l.carrySeq, l.carryTime = l.readSeq, l.readTime
 		return
 	}
 }
@@ -164,13 +159,32 @@ func (l *Logger) emit(head, body []byte, full bool) {
 		if !d.selected {
 			continue
 		}
-		if full {
+		switch {
+		case d.cfg.Format != Plain:
+			l.putFormatted(d, d.cfg.Format, head, body, full)
+		case full:
 			d.put(head, body)
-		} else {
+		default:
 			d.putLine(head, body)
 		}
 		if len(d.buf) >= spillAt {
 			d.spill()
+		}
+	}
+	for _, s := range l.outs {
+		if !s.selected {
+			continue
+		}
+		if s.format != Plain {
+			l.putFormatted(s, s.format, head, body, full)
+		} else {
+			s.put(head, body)
+			if !full {
+				s.putNewline()
+			}
+		}
+		if len(s.buf) >= spillAt {
+			s.flush()
 		}
 	}
 }
@@ -179,13 +193,10 @@ func (l *Logger) emit(head, body []byte, full bool) {
 // logged with a newline added.
 func (l *Logger) endOfInput() {
 	if l.overflow {
-		for _, d := range l.dirs {
-			if d.selected {
-				d.putNewline()
-			}
-		}
+		l.endRest()
 		l.overflow = false
 	} else if l.have > 0 {
+		l.lineSeq, l.lineTime = l.carrySeq, l.carryTime
 		l.emit(l.line[:l.have], nil, false)
 		l.have = 0
 	}

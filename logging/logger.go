@@ -47,6 +47,12 @@ type Options struct {
 	// ReadSize is the size of each read(2), rounded down to a multiple
 	// of 1024 (default 64 KiB).
 	ReadSize int
+	// Stdout is the descriptor that `1` writes to (default 1).
+	Stdout int
+	// Service names the service in JSON lines (j); empty leaves it out.
+	Service string
+	// Location is the time zone of T (default time.Local).
+	Location *time.Location
 }
 
 // Logger runs one multilog script. New, then Start (which does
@@ -60,12 +66,21 @@ type Logger struct {
 	// All that the directories (dir.go, dirbuf.go, processor.go)
 	// share with the Logger (host.go).
 	host
-	script  *Script
-	stderr  io.Writer
-	dirs    []*logDir
-	status  []int // `=` files, by index in Script.StatusFiles
-	filters bool  // some action looks at line contents
-	now     func() timefmt.TAI64N
+	script   *Script
+	stderr   io.Writer
+	dirs     []*logDir
+	status   []*statusFile // `=` files, by index in Script.StatusFiles (actions.go)
+	filters  bool          // some action looks at line contents
+	matchers []matcher     // by action index, for + and - (match.go)
+	// now gives the t labels when set (a test's clock); otherwise they
+	// come from the wall clock's reading for the read.
+	now func() timefmt.TAI64N
+	// The extension words' outputs and formats (output.go, format.go).
+	outs    []*stdoutSink
+	stdout  stdout
+	fmt     formats
+	clocked bool // some word needs the time of each read
+	aged    bool // some directory rotates by age (age.go)
 
 	// The input loop (input.go).
 	in     []byte
@@ -85,16 +100,23 @@ type Logger struct {
 	line     [lineMax]byte
 	have     int
 	overflow bool
+	// The times of the read, of the line being emitted and of the
+	// carried line, for T and j; seq numbers the reads.
+	readSeq, lineSeq, carrySeq    uint64
+	readTime, lineTime, carryTime time.Time
+	readMono                      time.Duration
+	deadline                      time.Duration // when R next rotates; 0 = never
 
 	// The actions' buffers (actions.go).
-	statusLn [statusSize]byte
-	alertLn  [alertMax + 4]byte
+	alertLn    [alertMax + 4]byte
+	alertISOLn []byte
 }
 
 // New prepares a logger; it does no I/O.
 func New(s *Script, opts Options) *Logger {
-	l := &Logger{script: s, efd: -1, now: timefmt.Now}
-	l.host = host{onWarn: opts.Warn, onFatal: opts.Fatal, delay: opts.Pause, sync: unix.Fsync, spawner: opts.Spawner}
+	l := &Logger{script: s, efd: -1}
+	l.host = host{onWarn: opts.Warn, onFatal: opts.Fatal, delay: opts.Pause, sync: unix.Fsync, spawner: opts.Spawner,
+		wall: time.Now, mono: monoNow}
 	if l.spawner == nil {
 		l.spawner = ForkExec{}
 	}
@@ -111,6 +133,33 @@ func New(s *Script, opts Options) *Logger {
 	}
 	l.in = make([]byte, size)
 	l.filters = s.filters()
+	l.matchers = make([]matcher, len(s.Actions))
+	for i, a := range s.Actions {
+		if a.Kind == Select || a.Kind == Deselect {
+			l.matchers[i] = newMatcher(a.Pattern, s.Timestamp)
+		}
+	}
+	l.matchers = make([]matcher, len(s.Actions))
+	for i, a := range s.Actions {
+		if a.Kind == Select || a.Kind == Deselect {
+			l.matchers[i] = newMatcher(a.Pattern, s.Timestamp)
+		}
+	}
+	l.stdout.fd = opts.Stdout
+	if l.stdout.fd <= 0 {
+		l.stdout.fd = 1
+	}
+	l.fmt.service = opts.Service
+	l.fmt.times.iso = make([]byte, 0, isoSize)
+	l.fmt.times.rfc = make([]byte, 0, rfcSize)
+	l.fmt.loc = opts.Location
+	if l.fmt.loc == nil {
+		l.fmt.loc = time.Local
+	}
+	l.clocked = s.clocked()
+	for _, c := range s.Dirs {
+		l.aged = l.aged || c.RotateAge > 0
+	}
 	return l
 }
 
@@ -138,6 +187,16 @@ func (l *Logger) Start() error {
 		d.buf = make([]byte, 0, spillAt+len(l.in)+2*lineMax)
 		l.dirs = append(l.dirs, d)
 	}
+	for _, f := range l.script.Stdouts {
+		l.outs = append(l.outs, &stdoutSink{out: &l.stdout, h: &l.host, format: f, selected: true})
+	}
+	for _, w := range l.script.Warnings {
+		l.warn(w, nil)
+	}
+	for _, d := range l.dirs {
+		d.startAge()
+		d.startJanitor(l.wall)
+	}
 	efd, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
 	if err != nil {
 		l.Close()
@@ -153,11 +212,15 @@ func (l *Logger) Start() error {
 // Run calls it when it finishes.
 func (l *Logger) Close() {
 	for _, d := range l.dirs {
+		if d.jan != nil {
+			d.jan.stop()
+			d.jan = nil
+		}
 		d.close()
 	}
 	l.dirs = nil
-	for _, fd := range l.status {
-		unix.Close(fd)
+	for _, f := range l.status {
+		unix.Close(f.fd)
 	}
 	l.status = nil
 	l.efdMu.Lock()

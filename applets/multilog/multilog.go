@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 
 	"github.com/daemontools-go/daemontools/applets"
@@ -31,6 +32,9 @@ func Main(argv []string) int {
 		Stderr: os.Stderr, // a closed pipe on stderr kills us with SIGPIPE, as it kills the reference
 		Warn:   func(msg string, err error) { diag.Warn(prog, msg, err) },
 		Fatal:  func(msg string, err error) { diag.Fatal(prog, 111, msg, err) },
+		// For JSON lines (j): a logger run by supervise as DIR/log/run
+		// works in DIR/log, and DIR names the service.
+		Service: serviceName(),
 	})
 	// Caught from the start, as the reference blocks and catches them
 	// before anything else: a TERM during startup ends the run at the
@@ -73,4 +77,19 @@ func startMessage(err error) (msg string, cause error) {
 		return e.Msg, e.Err
 	}
 	return diag.Text(err), nil
+}
+
+// serviceName returns the name of the service whose logger this is,
+// when the working directory is a service's log directory: the base
+// name of its parent. Otherwise it returns "".
+func serviceName() string {
+	wd, err := os.Getwd()
+	if err != nil || filepath.Base(wd) != "log" {
+		return ""
+	}
+	name := filepath.Base(filepath.Dir(wd))
+	if name == "/" || name == "." {
+		return ""
+	}
+	return name
 }
