@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -287,11 +288,10 @@ sleep 1000 & wait $!
 `,
 }
 
-// podLinks are the supervise and log directory links of podServices.
-var podLinks = []string{"w/supervise", "w/log/supervise", "w/log/main", "g/supervise", "main/supervise"}
-
 // podImage lays out the image's root as the Dockerfile builds it, with
-// the test's services beside the example's, and returns its path.
+// the test's services beside the example's (their supervise links made
+// by the Dockerfile's step, the log directory's by hand), and returns
+// its path.
 func podImage(t *testing.T, emptyDir string) string {
 	t.Helper()
 	root := filepath.Join(t.TempDir(), "root")
@@ -306,13 +306,81 @@ func podImage(t *testing.T, emptyDir string) string {
 		}
 		writeFile(t, filepath.Join(root, "service", name), strings.ReplaceAll(content, "@RUN@", emptyDir), mode)
 	}
-	for _, l := range podLinks {
-		// w/log/main -> /run/w.log.main
-		if err := os.Symlink(emptyDir+"/"+strings.ReplaceAll(l, "/", "."), filepath.Join(root, "service", l)); err != nil {
+	makeLinks(t, filepath.Join(root, "service"))
+	if err := os.Symlink(emptyDir+"/w.log.main", filepath.Join(root, "service/w/log/main")); err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+// makeLinks runs the Dockerfile's step that gives every service and log
+// of the tree in dir (the image's /service) a supervise link, with
+// busybox's sh as the image's build does.
+func makeLinks(t *testing.T, dir string) {
+	t.Helper()
+	b, err := os.ReadFile("../../testdata/container/Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var step []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(l, "RUN "); ok && strings.Contains(l, "supervise") {
+			if err := json.Unmarshal([]byte(rest), &step); err != nil {
+				t.Fatalf("Dockerfile: %q: %v", l, err)
+			}
+		}
+	}
+	const cd = "cd /service && "
+	if len(step) != 3 || step[0] != "/bin/sh" || step[1] != "-c" || !strings.HasPrefix(step[2], cd) {
+		t.Fatalf("Dockerfile: no step %q...: %q", cd, step)
+	}
+	sh := exec.Command(staticBusybox(t), "sh", "-c", "cd \"$1\" && "+strings.TrimPrefix(step[2], cd), "sh", dir)
+	if out, err := sh.CombinedOutput(); err != nil {
+		t.Fatalf("the Dockerfile's link step: %v\n%s", err, out)
+	}
+}
+
+// superviseLinks maps every supervise link below dir to its target.
+func superviseLinks(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	links := map[string]string{}
+	err := filepath.Walk(dir, func(path string, info os.FileInfo, err error) error {
+		if err == nil && info.Name() == "supervise" && info.Mode()&os.ModeSymlink != 0 {
+			rel, _ := filepath.Rel(dir, path)
+			links[rel], err = os.Readlink(path)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return links
+}
+
+// TestDockerfileLinks: the Dockerfile's link step makes exactly the
+// links the example's tree holds, and leaves them alone when they are
+// there.
+func TestDockerfileLinks(t *testing.T) {
+	tree := "../../testdata/container/service"
+	want := superviseLinks(t, tree)
+	if len(want) == 0 {
+		t.Fatal("no supervise links in " + tree)
+	}
+	dir := filepath.Join(t.TempDir(), "service")
+	if out, err := exec.Command("cp", "-R", tree, dir).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v\n%s", err, out)
+	}
+	for l := range want {
+		if err := os.Remove(filepath.Join(dir, l)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	return root
+	for range 2 {
+		makeLinks(t, dir)
+		if got := superviseLinks(t, dir); !maps.Equal(got, want) {
+			t.Errorf("the Dockerfile's step made %v, the tree has %v", got, want)
+		}
+	}
 }
 
 // podStatus is what /proc/PID/status says of the pod's init.
