@@ -323,7 +323,7 @@ func TestPID1(t *testing.T) {
 	// escaped child, w and its logger.
 	apptest.Poll(t, wait, "only the services left", func() bool { return len(apptest.Children(init)) == 5 })
 	after, _ := os.ReadFile(filepath.Join(dir, "supervise", "status"))
-	if string(before) != string(after) || len(after) != 20 {
+	if string(before) != string(after) || len(after) < 20 {
 		t.Errorf("reaping orphans changed the service's status: %x then %x", before, after)
 	}
 	all := append(apptest.Children(init), init)
