@@ -158,6 +158,16 @@ An old file that cannot be removed pauses multilog [from ours]
     "unable to remove dir/name, pausing: ERR" and tries again every
     five seconds.
 
+The target of a dangling link is made [from ours]
+    A log directory that is a symbolic link to nothing (./main ->
+    /run/ftpd.log.main, say) fails in the reference ("unable to open
+    directory ./main: file does not exist"). Ours makes the directory
+    the link names, one level only and mode 0700, as Debian's
+    supervise does for a dangling supervise link, so that a service
+    directory on a read-only file system keeps its log on a tmpfs or
+    in a pod's emptyDir, which start empty. A target whose parent is
+    missing fails as before.
+
 Up to one read is held in memory [from ours]
     Like the reference, multilog writes everything out before it
     waits for more input, syncs current before every rotation and at

@@ -43,7 +43,11 @@ FILES
 
 dir/S/supervise/, dir/S/log/supervise/
     The supervisors' files for service S and its logger, as
-    supervise(8) describes them. svscan writes nothing else.
+    supervise(8) describes them. svscan writes nothing else. Either
+    may be a symbolic link into a writable directory that dangles
+    when svscan starts: the supervisor makes the directory it names
+    (one level). So a tree on a read-only file system runs, with its
+    state on a tmpfs or in a pod's emptyDir (see EXAMPLES).
 
 SIGNALS
 
@@ -77,8 +81,13 @@ SVSCAN_SHUTDOWN_TIMEOUT
     other value is reported ("svscan: warning: ignoring
     SVSCAN_SHUTDOWN_TIMEOUT=...: not a number of seconds") and the
     default is used. In a container, set it below the runtime's own
-    stop timeout (docker's is 10 s), so that svscan, not the
-    runtime, kills the stragglers and the loggers end cleanly.
+    stop timeout, by a few seconds: docker's is 10 s; in Kubernetes
+    it is the pod's terminationGracePeriodSeconds (default 30), less
+    the time a preStop hook takes. Then svscan, not the runtime,
+    kills the stragglers, the loggers end cleanly, and the container
+    exits with svscan's status. After its deadline svscan needs
+    milliseconds to kill and reap what is left (up to 10 seconds for
+    a process stuck in the kernel).
 
 EXIT STATUS
 
@@ -88,7 +97,8 @@ EXIT STATUS
 N
     After the orderly shutdown that a service with svscan-exit began
     by ending for good: that service's exit code, or 128 plus the
-    number of the signal that ended it (see EXTENSIONS).
+    number of the signal that ended it (see EXTENSIONS). As a
+    container's init, this is the container's exit code.
 
 111
     dir cannot be entered: "svscan: fatal: unable to chdir to dir:
@@ -171,6 +181,19 @@ EXAMPLES
 The init of a container, or of an initramfs:
 
   exec svscan /service
+
+The same tree on a read-only image, run by any uid, with a writable
+/run (a tmpfs, or a pod's emptyDir): each service and each log gets
+a supervise link into /run,
+
+  ln -s /run/ftpd.supervise /service/ftpd/supervise
+  ln -s /run/ftpd.log.supervise /service/ftpd/log/supervise
+
+and the logger copies every line to svscan's standard output, where
+the container runtime collects it:
+
+  #!/bin/sh
+  exec cat
 `
 
 const svscanbootDoc = `

@@ -64,6 +64,9 @@ func openDir(h *host, cfg DirConfig, start int) (*logDir, error) {
 	}
 	h.note(unix.Mkdirat(start, cfg.Path, 0o700))
 	fd, err := unix.Openat(start, cfg.Path, oRead, 0)
+	if err == unix.ENOENT && mkdirLinkTarget(start, cfg.Path) {
+		fd, err = unix.Openat(start, cfg.Path, oRead, 0)
+	}
 	if err != nil {
 		return fail("unable to open directory "+d.name, err)
 	}
@@ -141,6 +144,28 @@ func openDir(h *host, cfg DirConfig, start int) (*logDir, error) {
 	}
 	unix.Close(state)
 	return openCurrent("write to")
+}
+
+// mkdirLinkTarget makes the directory a dangling symbolic link at path
+// points to, one level only, and reports whether it did: a log
+// directory named from a read-only service directory can then live in
+// a writable one (a tmpfs, a pod's emptyDir) that starts empty, as
+// Debian's supervise makes the target of a dangling supervise link.
+// The reference's multilog fails on such a link.
+func mkdirLinkTarget(start int, path string) bool {
+	buf := make([]byte, unix.PathMax)
+	n, err := unix.Readlinkat(start, path, buf)
+	if err != nil || n == 0 {
+		return false
+	}
+	target := string(buf[:n])
+	if target[0] != '/' {
+		// Relative to the directory that holds the link.
+		if i := strings.LastIndexByte(path, '/'); i >= 0 {
+			target = path[:i+1] + target
+		}
+	}
+	return unix.Mkdirat(start, target, 0o700) == nil
 }
 
 func flock(fd int) error {

@@ -184,3 +184,50 @@ func TestDirectoryWriteIsRetried(t *testing.T) {
 		t.Errorf("current = %q", b)
 	}
 }
+
+// A log directory that is a dangling symbolic link (into a tmpfs or a
+// pod's emptyDir) gets its target made, one level, mode 0700, relative
+// targets resolved from the link's directory; a target whose parent is
+// missing fails as the reference fails on every dangling link.
+func TestDanglingLinkTarget(t *testing.T) {
+	dir := t.TempDir()
+	w := &warnings{}
+	h := testHost(w)
+	if err := os.MkdirAll(filepath.Join(dir, "svc/log"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for link, target := range map[string]string{
+		"abs":          filepath.Join(dir, "abs-target"),
+		"svc/log/main": "../../rel-target",
+	} {
+		if err := os.Symlink(target, filepath.Join(dir, link)); err != nil {
+			t.Fatal(err)
+		}
+		d := openTestDir(t, h, dir, "./"+link, 99999, 10)
+		d.close()
+		resolved := target
+		if !filepath.IsAbs(target) {
+			resolved = filepath.Join(dir, filepath.Dir(link), target)
+		}
+		info, err := os.Stat(filepath.Join(resolved, "current"))
+		if err != nil || info.Mode().Perm() != 0o644 {
+			t.Errorf("%s -> %s: current %v, %v", link, target, info, err)
+		}
+		if info, err := os.Stat(resolved); err != nil || info.Mode().Perm() != 0o700 {
+			t.Errorf("%s -> %s: the target is %v, %v", link, target, info, err)
+		}
+	}
+	if err := os.Symlink(filepath.Join(dir, "no/such/parent"), filepath.Join(dir, "deep")); err != nil {
+		t.Fatal(err)
+	}
+	start, err := unix.Open(dir, oRead, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(start)
+	_, err = openDir(h, DirConfig{Path: "./deep", Size: 99999, Num: 10}, start)
+	var e *Error
+	if !errors.As(err, &e) || e.Msg != "unable to open directory ./deep" || !errors.Is(err, unix.ENOENT) {
+		t.Errorf("a link whose target's parent is missing: %v", err)
+	}
+}

@@ -104,3 +104,33 @@ func TestAdoptDuringFinishAndBackoff(t *testing.T) {
 	p.Signal(syscall.SIGTERM)
 	p.Wait(t, 30*time.Second)
 }
+
+// groupRun is a service whose child records the TERM it gets; ./run
+// waits for the child to have done so. Only a signal to the whole
+// process group reaches the child.
+const groupRun = `sh -c 'trap "echo term > term; kill \$s 2>/dev/null; exit 0" TERM
+  sleep 1000 & s=$!; : > ready; wait $s' 2>/dev/null &
+kid=$!
+trap 'wait $kid; exit 0' TERM
+wait $kid`
+
+// With timeout-kill the service leads its own process group, and
+// svscan's shutdown, like svc -d, sends the stop signal to the group.
+func TestShutdownSignalsGroup(t *testing.T) {
+	sd := t.TempDir()
+	g := filepath.Join(sd, "g")
+	svc(t, g, groupRun)
+	writeFile(t, filepath.Join(g, "timeout-kill"), "60000\n", 0o644)
+	p, _ := fileProc(t, sd, "SVSCAN_SHUTDOWN_TIMEOUT=60")
+	apptest.Poll(t, wait, "the child's trap", func() bool {
+		_, err := os.Stat(filepath.Join(g, "ready"))
+		return err == nil
+	})
+	p.Signal(syscall.SIGTERM)
+	if err := p.Wait(t, 90*time.Second); err != nil {
+		t.Fatalf("svscan after TERM: %v", err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(g, "term")); string(b) != "term\n" {
+		t.Errorf("the child got no TERM (%q): the group was not signalled", b)
+	}
+}

@@ -54,7 +54,12 @@ func writers(t *testing.T, sd string, n int) []string {
 // are "line 1" to "line N" in order, each once, and returns N.
 func logged(t *testing.T, dir string) int {
 	t.Helper()
-	maindir := filepath.Join(dir, "log", "main")
+	return loggedIn(t, filepath.Join(dir, "log", "main"))
+}
+
+// loggedIn is logged for the log directory maindir.
+func loggedIn(t *testing.T, maindir string) int {
+	t.Helper()
 	next := 1
 	for _, f := range append(apptest.OldLogs(t, maindir), "current") {
 		fh, err := os.Open(filepath.Join(maindir, f))
@@ -67,7 +72,7 @@ func logged(t *testing.T, dir string) int {
 			f := strings.Fields(sc.Text())
 			if len(f) != 3 || f[1] != "line" || f[2] != strconv.Itoa(next) {
 				fh.Close()
-				t.Fatalf("%s: %q where line %d was due: a line was lost, repeated or reordered", dir, sc.Text(), next)
+				t.Fatalf("%s: %q where line %d was due: a line was lost, repeated or reordered", maindir, sc.Text(), next)
 			}
 			next++
 		}

@@ -33,8 +33,12 @@ func svc(t *testing.T, dir, run string) {
 }
 
 // pid reads the pid from dir/supervise/status, 0 when down or absent.
-func pid(dir string) int {
-	b, err := os.ReadFile(filepath.Join(dir, "supervise", "status"))
+func pid(dir string) int { return statusPid(filepath.Join(dir, "supervise")) }
+
+// statusPid reads the pid from the status file of the supervise
+// directory sup, 0 when down or absent.
+func statusPid(sup string) int {
+	b, err := os.ReadFile(filepath.Join(sup, "status"))
 	if err != nil || len(b) < 18 {
 		return 0
 	}

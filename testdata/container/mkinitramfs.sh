@@ -8,8 +8,9 @@
 #       -initrd initramfs.cpio.gz -append 'console=ttyS0 rdinit=/init' -nographic
 #
 # With a ROOT argument instead of an output file ending in .gz, it only
-# lays the tree out in ROOT (which is how the tests run it, as PID 1 of
-# a new pid namespace chrooted there).
+# lays the tree out in ROOT, which is also the tree the Dockerfile builds
+# (the tests run it as PID 1 of a new pid namespace chrooted there, and
+# as the pod of pod.yaml).
 set -eu
 [ $# -eq 3 ] || { echo "usage: mkinitramfs.sh DAEMONTOOLS BUSYBOX OUT.cpio.gz|ROOT" >&2; exit 100; }
 dt=$1 bb=$2 out=$3
@@ -18,12 +19,13 @@ case $out in
 *.gz) root=$(mktemp -d) ;;
 *) root=$out; mkdir -p "$root" ;;
 esac
-mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev" "$root/tmp"
+mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev" "$root/tmp" "$root/run"
+chmod 1777 "$root/tmp" "$root/run"
 cp "$dt" "$root/bin/daemontools"
 cp "$bb" "$root/bin/busybox"
 # Links that name /bin/daemontools and busybox, as inside the image.
 for a in $("$dt" --list | awk '{print $1}'); do ln -sf daemontools "$root/bin/$a"; done
-for a in sh date sleep kill httpd mount; do ln -sf busybox "$root/bin/$a"; done
+for a in sh cat tee date sleep kill httpd mount; do ln -sf busybox "$root/bin/$a"; done
 cp -R "$here/service" "$root/service"
 cp "$here/init" "$root/init"
 case $out in
