@@ -14,14 +14,20 @@ export PATH
 cat <<MSG
 daemontools demo: svscan over $scratch/service
 
-  service/clock          prints a tick every second
-  service/clock/log      multilog t s100000 n5 ./main
+  service/clock    prints a tick every second      (log: multilog t s100000 n5 ./main)
+  service/db       ready 2 s after it starts, by notification-fd
+  service/web      waits for db: svc -wU -T 30000 ../db || exit 1;
+                   ./finish reports each end, restart-backoff paces retries
 
 In another terminal:
   export PATH=$links:\$PATH
-  svstat $scratch/service/clock $scratch/service/clock/log
-  tai64nlocal < $scratch/service/clock/log/main/current
-  svc -d $scratch/service/clock      (down; -u up, -t restart)
+  cd $scratch/service
+  svstat * */log                      (db: ", not ready", then ", ready N seconds")
+  tai64nlocal < web/log/main/current  (web serves only once db is ready)
+  svc -d db; svc -t web               (web waits 30 s, gives up, ./finish, backoff)
+  svc -u db                           (db ready again: web serves at its next start)
+  svc -wU -T 5000 db && echo db is ready
+  svstat --json web                   (the state machine's view, machine-readable)
   ln -s /path/to/another/service $scratch/service/   (picked up at once)
 
 Press Ctrl-C to stop.
