@@ -80,6 +80,7 @@ func TestDemoDependency(t *testing.T) {
 	if out := run(t, filepath.Join(apptest.BinDir(t), "svstat"), web); !regexp.MustCompile(`: (down \d+ seconds, normally up, want up, restarting in \d+ seconds|up \(pid \d+\) \d+ seconds)\n$`).MatchString(out) {
 		t.Errorf("svstat web: %q", out)
 	}
+	stampOf(t, demoLog(web), "svc: warning: timed out waiting for ../db")
 	if strings.Contains(demoLog(web), "serving") {
 		t.Fatalf("web served without db:\n%s", demoLog(web))
 	}
