@@ -182,3 +182,61 @@ func (s *Supervisor) closeCgroups() {
 	s.pruneCgroups()
 	unix.Rmdir(x.cg.dir)
 }
+
+// CgroupProcesses counts the processes in the cgroup of pid, a run
+// started with the cgroup file, for svstat: when that cgroup is one of
+// a supervisor's (daemontools/DEV-INO/N), every run's of the service,
+// what earlier runs left included; each cgroup's descendants too.
+// false when pid is in no cgroup v2 that can be read.
+func CgroupProcesses(pid int) (int, bool) {
+	mount, err := cgroup2Mount()
+	if err != nil {
+		return 0, false
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cgroup")
+	if err != nil {
+		return 0, false
+	}
+	var dir string
+	for line := range strings.Lines(string(b)) {
+		if rest, ok := strings.CutPrefix(strings.TrimSuffix(line, "\n"), "0::"); ok {
+			dir = rest
+		}
+	}
+	if dir == "" || dir == "/" {
+		return 0, false
+	}
+	if parent := dir[:strings.LastIndexByte(dir, '/')]; isServiceCgroup(parent) {
+		dir = parent
+	}
+	n, ok := 0, false
+	var count func(string)
+	count = func(d string) {
+		b, err := os.ReadFile(d + "/cgroup.procs")
+		if err != nil {
+			return
+		}
+		ok = true
+		n += bytes.Count(b, []byte("\n"))
+		ents, _ := os.ReadDir(d)
+		for _, e := range ents {
+			if e.IsDir() {
+				count(d + "/" + e.Name())
+			}
+		}
+	}
+	count(mount + dir)
+	return n, ok
+}
+
+// isServiceCgroup says whether dir ends in daemontools/DEV-INO.
+func isServiceCgroup(dir string) bool {
+	i := strings.LastIndexByte(dir, '/')
+	dev, ino, found := strings.Cut(dir[i+1:], "-")
+	if !found || !strings.HasSuffix(dir[:max(i, 0)], "/daemontools") {
+		return false
+	}
+	_, e1 := strconv.ParseUint(dev, 10, 64)
+	_, e2 := strconv.ParseUint(ino, 10, 64)
+	return e1 == nil && e2 == nil
+}

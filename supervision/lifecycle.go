@@ -322,6 +322,9 @@ func (x *extension) status(st *Status) {
 	if x.cfg.readiness() {
 		st.Ext.Flags |= FlagReadiness
 	}
+	if x.cg.run != "" && x.cfg.cgroup {
+		st.Ext.Flags |= FlagCgroup
+	}
 }
 
 // setConfig installs what the service directory says, before a start

@@ -251,6 +251,13 @@ func TestCgroupKillsEscapees(t *testing.T) {
 	if got, want := cg(escapee), cg(int(st.Pid)); got != want || !strings.Contains(got, "/daemontools/") {
 		t.Fatalf("the escapee is in %q, the service in %q: %s", got, want, rec)
 	}
+	// svstat --json counts both, from the status file's flag and the
+	// run's cgroup.
+	if st := waitStatus(t, dir, "up", func(st Status) bool { return st.Pid != 0 }); st.Ext.Flags&FlagCgroup == 0 {
+		t.Errorf("the status does not say the run has a cgroup: %+v", st.Ext)
+	} else if n, ok := CgroupProcesses(int(st.Pid)); n != 2 || !ok {
+		t.Errorf("the cgroups hold %d processes (%v), want the run and the escapee", n, ok)
+	}
 	send(t, dir, "d")
 	waitStatus(t, dir, "down", func(st Status) bool { return st.Pid == 0 })
 	apptest.Poll(t, 10*time.Second, "the escapee killed", func() bool { return apptest.Gone(escapee) })

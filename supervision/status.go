@@ -102,6 +102,7 @@ const (
 	FlagReadiness = 1 << iota // the service has a readiness method
 	FlagPermanent             // ./finish exited 125: not restarted
 	FlagStopping              // the service said it is stopping (sd_notify's STOPPING=1)
+	FlagCgroup                // the current run is in a cgroup of its own (the cgroup file)
 )
 
 // How ./run last ended.

@@ -235,6 +235,10 @@ func TestWaitDoesNotPoll(t *testing.T) {
 	startSupervisor(t, superviseOurs(t), dir)
 	waitStatus(t, dir, "up", func(st supervision.Status) bool { return st.Running() })
 	p, _ := startWaiting(t, dir, "-wd", "-T", "60000", dir)
+	// The Go runtime's monitor thread backs off for a few milliseconds
+	// after the last goroutine blocks before it sleeps for good: the
+	// count starts after that.
+	time.Sleep(time.Second)
 	quiet := func(pid int) int {
 		before := waitSwitches(pid)
 		time.Sleep(2 * time.Second)

@@ -139,7 +139,19 @@ func appendJSON(b []byte, l *look) []byte {
 	} else {
 		b = append(b, "null"...)
 	}
+	b = append(b, `,"processes":`...)
+	n, ok := processes(st)
+	b = appendUintOrNull(b, uint64(n), ok)
 	return append(b, '}')
+}
+
+// processes counts what runs in the service's cgroups, for a run
+// started in one (the cgroup file).
+func processes(st *supervision.Status) (int, bool) {
+	if !st.Ext.Present || st.Ext.Flags&supervision.FlagCgroup == 0 || st.Pid == 0 {
+		return 0, false
+	}
+	return supervision.CgroupProcesses(int(st.Pid))
 }
 
 func upDown(up bool) string {

@@ -15,7 +15,7 @@ import (
 // The keys of a supervised directory's object, in their order.
 var jsonKeys = []string{"dir", "supervised", "format", "state", "pid", "since", "seconds", "normally",
 	"want", "paused", "term", "readiness", "ready", "ready_since", "exit", "deaths", "window", "limit",
-	"restart_at", "failed", "reason"}
+	"restart_at", "failed", "reason", "processes"}
 
 // decodeJSON parses one object and returns its keys in order and its
 // values.

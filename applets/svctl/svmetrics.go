@@ -72,6 +72,14 @@ var metrics = [...]metric{
 		}},
 	{"daemontools_service_failed", "Whether the service is down for good: restart-limit gave up, or ./finish exited 125.",
 		func(l *look) (float64, bool) { return b2f(l.st.GaveUp()), supervised(l) }},
+	{"daemontools_service_processes", "Processes in the service's cgroups, for a service with the cgroup file.",
+		func(l *look) (float64, bool) {
+			if !supervised(l) {
+				return 0, false
+			}
+			n, ok := processes(&l.st)
+			return float64(n), ok
+		}},
 }
 
 // warnUnseen reports a directory --metrics has no samples for.
