@@ -66,8 +66,19 @@ SIGHUP, SIGALRM
 SIGQUIT, SIGPWR
     As process 1 only: as SIGTERM. LXC stops a container with SIGPWR.
 
-SIGUSR1, SIGUSR2
+SIGUSR1
     As process 1 only: ignored.
+
+SIGUSR2
+    Upgrade in place: exec the executable found at the path svscan
+    was started from (/proc/self/exe when that path is gone), in the
+    same process, handing over every supervisor's state in a sealed
+    memfd. Services, loggers, their pipes and the control FIFOs stay
+    as they are; nothing restarts. The new svscan checks each pid
+    against the kernel and adopts, as after SIGKILL, whatever does not
+    check out or a handover it cannot read. When the exec fails:
+    "svscan: warning: unable to upgrade to PATH: ERR", and svscan goes
+    on as it was. daemontools upgrade [dir] sends it.
 
 SIGKILL
     Ends svscan and every supervisor, but not the services: the next
@@ -129,9 +140,13 @@ Orphans are reaped [from ours]
 A correct process 1 [from ours]
     The kernel keeps the signals a C init has no handler for from
     it, but a Go process 1 dies of them (and dumps core on QUIT). As
-    process 1, svscan handles QUIT and PWR as TERM and drops USR1 and
-    USR2; once its tree is down it sends TERM and CONT to every
+    process 1, svscan handles QUIT and PWR as TERM and drops USR1;
+    once its tree is down it sends TERM and CONT to every
     process left, then SIGKILL at the deadline.
+
+Live upgrade on SIGUSR2 [from ours]
+    The reference dies of USR2. Ours execs its new executable in
+    place and keeps the tree (see SIGNALS).
 
 One supervisor's crash is contained [from ours]
     The supervisors share one process. A panic in one is caught and

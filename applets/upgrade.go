@@ -1,6 +1,8 @@
 package applets
 
 import (
+	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -49,6 +51,12 @@ func upgrade(args []string) int {
 		if cwd, err := os.Readlink(proc + "/cwd"); err != nil || cwd != want {
 			continue
 		}
+		// Daemontools' svscan (or another's) dies of USR2: only ours is
+		// asked.
+		if !ourProgram(proc + "/exe") {
+			diag.Warn(Multicall, "svscan "+e.Name()+" on "+dir+" is not daemontools-go's: USR2 would kill it, not sent", nil)
+			continue
+		}
 		if err := syscall.Kill(pid, syscall.SIGUSR2); err != nil {
 			diag.Warn(Multicall, "unable to signal svscan "+e.Name(), err)
 			continue
@@ -60,4 +68,32 @@ func upgrade(args []string) int {
 		return diag.Fatal(Multicall, 111, "no svscan runs on "+dir, nil)
 	}
 	return 0
+}
+
+// modulePath is in every build of this program (its build information
+// and the names of its functions), and in no other supervisor's.
+const modulePath = "github.com/daemontools-go/daemontools"
+
+// ourProgram says whether the executable at path is a build of this
+// program: it holds modulePath.
+func ourProgram(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	buf := make([]byte, 1<<16+len(modulePath))
+	keep := 0
+	for {
+		n, err := f.Read(buf[keep:])
+		if bytes.Contains(buf[:keep+n], []byte(modulePath)) {
+			return true
+		}
+		if err == io.EOF || err != nil && n == 0 {
+			return false
+		}
+		end := keep + n
+		keep = min(end, len(modulePath)-1)
+		copy(buf, buf[end-keep:end])
+	}
 }

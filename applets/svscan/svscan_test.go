@@ -350,4 +350,22 @@ func TestSvscanboot(t *testing.T) {
 	if n := len(title) - len("readproctitle\x00service\x00errors:\x00") - 1; n != 400 {
 		t.Errorf("the display is %d bytes, want 400", n)
 	}
+
+	// svscanboot's tree upgrades in place as any svscan's does.
+	s := filepath.Join(sd, "s")
+	before := statusBytes(t, s)
+	out, err := exec.Command(exe, "upgrade", sd).CombinedOutput()
+	if err != nil || !strings.HasPrefix(string(out), "daemontools: upgrading svscan ") {
+		t.Fatalf("daemontools upgrade %s: %v %s", sd, err, out)
+	}
+	// The new image's environment (as exec gave it) names the handover.
+	pid, _ := strconv.Atoi(strings.Fields(strings.TrimPrefix(string(out), "daemontools: upgrading svscan "))[0])
+	apptest.Poll(t, wait, "the exec", func() bool {
+		b, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
+		return strings.Contains(string(b), "\x00DAEMONTOOLS_HANDOVER=") || strings.HasPrefix(string(b), "DAEMONTOOLS_HANDOVER=")
+	})
+	answers(t, s)
+	if after := statusBytes(t, s); after[:16] != before[:16] {
+		t.Errorf("s changed across the upgrade: %x then %x", before, after)
+	}
 }

@@ -180,14 +180,13 @@ func TestUpgrade(t *testing.T) {
 	if err := p.Wait(t, 60*time.Second); apptest.ExitCode(err) != 0 {
 		t.Fatalf("svscan after TERM: %v", err)
 	}
-	lost, total := 0, 0
+	total := 0
 	for _, d := range dirs {
-		w, l := written(t, d), logged(t, d)
-		lost += w - l
-		total += w
-	}
-	if lost != 0 {
-		t.Errorf("%d of %d lines lost", lost, total)
+		// Lines lost or written twice: the count differs.
+		if w, l := written(t, d), logged(t, d); w != l {
+			t.Errorf("%s: wrote %d lines, logged %d", d, w, l)
+		}
+		total += written(t, d)
 	}
 	b, _ := os.ReadFile(out.Name())
 	if strings.Contains(string(b), "warning") || strings.Contains(string(b), "fatal") {
@@ -306,5 +305,27 @@ func answers(t *testing.T, dir string) {
 			b, _ := os.ReadFile(filepath.Join(dir, "supervise", "status"))
 			return len(b) >= 18 && b[16] == c.paused
 		})
+	}
+}
+
+// daemontools upgrade leaves another program's svscan alone: Debian's
+// dies of USR2.
+func TestUpgradeSparesDebianSvscan(t *testing.T) {
+	debian := apptest.Debian(t, "svscan")
+	sd := t.TempDir()
+	p := scan(t, debian, sd)
+	apptest.Poll(t, wait, "Debian's svscan in "+sd, func() bool {
+		cwd, _ := os.Readlink("/proc/" + strconv.Itoa(p.Pid()) + "/cwd")
+		return cwd == sd
+	})
+	out, err := exec.Command(apptest.Exe(t), "upgrade", sd).CombinedOutput()
+	want := "daemontools: warning: svscan " + strconv.Itoa(p.Pid()) + " on " + sd + " is not daemontools-go's: USR2 would kill it, not sent\n" +
+		"daemontools: fatal: no svscan runs on " + sd + "\n"
+	if apptest.ExitCode(err) != 111 || string(out) != want {
+		t.Errorf("daemontools upgrade: exit %d, %q; want 111, %q", apptest.ExitCode(err), out, want)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if p.Exited() {
+		t.Error("Debian's svscan died")
 	}
 }
