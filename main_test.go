@@ -25,6 +25,7 @@ func TestScripts(t *testing.T) {
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("PATH", bin+string(os.PathListSeparator)+env.Getenv("PATH"))
 			env.Setenv("BIN", bin)
+			env.Setenv("PLAINBIN", apptest.PlainBinDir(t))
 			env.Setenv("LC_ALL", "C")
 			env.Setenv("GORACE", "atexit_sleep_ms=0")
 			return nil
@@ -106,7 +107,11 @@ func TestInterop(t *testing.T) {
 		}
 		t.Run(strings.TrimSuffix(filepath.Base(f), ".sh"), func(t *testing.T) {
 			t.Parallel()
-			r := apptest.Differential(t, string(script), "PRELUDE="+abs)
+			bin := apptest.BinDir(t)
+			if strings.Contains(string(script), "\n# interop: without the race detector\n") {
+				bin = apptest.PlainBinDir(t)
+			}
+			r := apptest.DifferentialIn(t, bin, string(script), "PRELUDE="+abs)
 			// A prelude or a function gone missing fails the same way
 			// under both: no script makes the shell complain.
 			if m := shellError.FindString(r.Stdout + r.Stderr); m != "" {

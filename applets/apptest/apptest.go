@@ -58,10 +58,35 @@ func BinDir(t testing.TB) string {
 	return buildDir
 }
 
+// PlainBinDir is BinDir built without the race detector (the same
+// directory when the tests are not race-built). For scripts that put
+// memory limits on our own programs: the race detector's runtime maps
+// memory as it goes, and fails under RLIMIT_DATA or RLIMIT_AS where
+// the program itself would not.
+func PlainBinDir(t testing.TB) string {
+	t.Helper()
+	if !raceEnabled || os.Getenv("DAEMONTOOLS_BIN") != "" {
+		return BinDir(t)
+	}
+	plainOnce.Do(func() { plainDir, plainErr = buildWith(false) })
+	if plainErr != nil {
+		t.Fatalf("building the executable: %v", plainErr)
+	}
+	return plainDir
+}
+
+var (
+	plainOnce sync.Once
+	plainDir  string
+	plainErr  error
+)
+
 // Exe returns the path of the executable in BinDir.
 func Exe(t testing.TB) string { return filepath.Join(BinDir(t), "daemontools") }
 
-func build() (string, error) {
+func build() (string, error) { return buildWith(raceEnabled) }
+
+func buildWith(race bool) (string, error) {
 	dir, err := os.MkdirTemp("", "daemontools-bin-")
 	if err != nil {
 		return "", err
@@ -77,7 +102,7 @@ func build() (string, error) {
 			return "", err
 		}
 		args := []string{"build", "-o", exe}
-		if raceEnabled {
+		if race {
 			args = append(args, "-race")
 		}
 		if runtime.GOOS == "linux" && runtime.GOARCH == "amd64" {
@@ -86,7 +111,7 @@ func build() (string, error) {
 		}
 		cmd := exec.Command("go", append(args, ".")...)
 		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "CGO_ENABLED="+cgo())
+		cmd.Env = append(os.Environ(), "CGO_ENABLED="+cgo(race))
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return "", fmt.Errorf("go build: %v\n%s", err, out)
 		}
@@ -97,8 +122,8 @@ func build() (string, error) {
 	return dir, nil
 }
 
-func cgo() string {
-	if raceEnabled {
+func cgo(race bool) string {
+	if race {
 		return "1" // the race detector needs cgo
 	}
 	return "0"

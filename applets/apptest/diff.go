@@ -53,8 +53,14 @@ func RunScript(t testing.TB, pathDirs []string, script string, env ...string) Re
 // checks. env is added to both runs' environment, as RunScript adds it.
 func Differential(t testing.TB, script string, env ...string) Result {
 	t.Helper()
+	return DifferentialIn(t, BinDir(t), script, env...)
+}
+
+// DifferentialIn is Differential with our programs from bin.
+func DifferentialIn(t testing.TB, bin, script string, env ...string) Result {
+	t.Helper()
 	Debian(t, "svscan")
-	ours := RunScript(t, []string{BinDir(t)}, script, env...)
+	ours := RunScript(t, []string{bin}, script, env...)
 	theirs := RunScript(t, nil, script, env...)
 	if ours != theirs {
 		t.Errorf("differs from Debian's daemontools\nscript:\n%s\n=== ours: %s=== debian: %s", script, ours, theirs)

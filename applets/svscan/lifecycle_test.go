@@ -13,7 +13,8 @@ import (
 
 // svscan-exit: when the marked service ends for good, the tree is
 // stopped in order (its logger drains) and svscan exits with the
-// service's exit code.
+// service's exit code. Each main service lives long enough for the
+// other service to have started and written its line.
 func TestSvscanExit(t *testing.T) {
 	for _, c := range []struct {
 		name, file, run string
@@ -21,8 +22,8 @@ func TestSvscanExit(t *testing.T) {
 		code            int
 	}{
 		{"always", "always\n", "echo main >> out; sleep 0.3; exit 7", nil, 7},
-		{"signal", "always\n", "echo main >> out; kill -TERM $$; sleep 1", nil, 128 + 15},
-		{"finish 125", "", "echo main >> out; exit 3", map[string]string{"finish": "#!/bin/sh\nexit 125\n"}, 3},
+		{"signal", "always\n", "echo main >> out; sleep 0.3; kill -TERM $$; sleep 1", nil, 128 + 15},
+		{"finish 125", "", "echo main >> out; sleep 0.3; exit 3", map[string]string{"finish": "#!/bin/sh\nexit 125\n"}, 3},
 		{"restart-limit", "", "echo main >> out; exit 4", map[string]string{"restart-limit": "1 60\n", "restart-backoff": "0.05 0.05 10\n"}, 4},
 	} {
 		t.Run(c.name, func(t *testing.T) {

@@ -1,6 +1,7 @@
 # softlimit against Debian's: each option, "=", clamping, the reference's
 # number syntax, usage errors, and the open-files limit that the Go
 # runtime raises for itself and must not pass on.
+# interop: without the race detector
 . "${PRELUDE:-$(dirname "$0")/prelude.sh}"
 ulimit -Sn 1024
 ulimit -Hn 4096
