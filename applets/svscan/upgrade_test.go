@@ -329,3 +329,72 @@ func TestUpgradeSparesDebianSvscan(t *testing.T) {
 		t.Error("Debian's svscan died")
 	}
 }
+
+// The new program execs but fails while it starts (here it is not
+// svscan at all, and exits): the services outlive it, as after kill -9
+// of svscan, and the next svscan adopts every one, with no second copy
+// started and no line lost.
+func TestUpgradeToFailingProgram(t *testing.T) {
+	buildA, _ := twoBuilds(t)
+	exe := filepath.Join(t.TempDir(), "daemontools")
+	install(t, buildA, exe)
+	sd := t.TempDir()
+	dirs := writers(t, sd, 3)
+	// Output to a file: the services, which outlive the program, hold
+	// it open, and a pipe would keep Wait waiting for them.
+	out, err := os.CreateTemp(t.TempDir(), "svscan-out-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, "svscan", sd)
+	cmd.Env = apptest.Env(apptest.BinDir(t))
+	cmd.Stdout, cmd.Stderr = out, out
+	p := apptest.Start(t, cmd)
+	want := map[string]string{}
+	var all []string
+	for _, d := range dirs {
+		all = append(all, d, filepath.Join(d, "log"))
+	}
+	for _, d := range all {
+		apptest.Poll(t, wait, d+" up", func() bool { return apptest.Alive(pid(d)) })
+		want[d] = statusBytes(t, d)
+		apptest.KillAtCleanup(t, pid(d))
+	}
+	broken := filepath.Join(t.TempDir(), "broken")
+	writeFile(t, broken, "#!/bin/sh\necho broken >&2\nexit 3\n", 0o755)
+	install(t, broken, exe)
+	p.Signal(syscall.SIGUSR2)
+	if err := p.Wait(t, 30*time.Second); apptest.ExitCode(err) != 3 {
+		t.Fatalf("the failing program ended with %v, want exit 3", err)
+	}
+	for _, d := range all {
+		if !apptest.Alive(pid(d)) {
+			t.Fatalf("%s ended with the failed upgrade", d)
+		}
+	}
+	// The next svscan (a working build) takes the tree over.
+	install(t, buildA, exe)
+	cmd = exec.Command(exe, "svscan", sd)
+	cmd.Env = apptest.Env(apptest.BinDir(t))
+	cmd.Stdout, cmd.Stderr = out, out
+	p = apptest.Start(t, cmd)
+	for _, d := range all {
+		apptest.Poll(t, wait, d+" adopted", func() bool { return supervised(d) })
+		if got := statusBytes(t, d); got[:16] != want[d][:16] {
+			t.Errorf("%s was started again: status %x, was %x", d, got, want[d])
+		}
+	}
+	answers(t, dirs[0])
+	p.Signal(syscall.SIGTERM)
+	if err := p.Wait(t, 60*time.Second); apptest.ExitCode(err) != 0 {
+		t.Fatalf("svscan after TERM: %v", err)
+	}
+	for _, d := range dirs {
+		if w, l := written(t, d), logged(t, d); w != l {
+			t.Errorf("%s: wrote %d lines, logged %d", d, w, l)
+		}
+	}
+	if b, _ := os.ReadFile(out.Name()); string(b) != "broken\n" {
+		t.Errorf("said %q", b)
+	}
+}
