@@ -101,12 +101,18 @@ func written(t *testing.T, dir string) int {
 // services that outlive it on purpose must not hold up Wait.
 func fileProc(t *testing.T, dir string, env ...string) (*apptest.Proc, string) {
 	t.Helper()
+	return argvProc(t, []string{ours(t), dir}, env...)
+}
+
+// argvProc is fileProc for any command line.
+func argvProc(t *testing.T, argv []string, env ...string) (*apptest.Proc, string) {
+	t.Helper()
 	out, err := os.CreateTemp(t.TempDir(), "svscan-out-")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { out.Close() })
-	cmd := exec.Command(ours(t), dir)
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = append(apptest.Env(apptest.BinDir(t)), env...)
 	cmd.Stdout, cmd.Stderr = out, out
 	return apptest.Start(t, cmd), out.Name()
@@ -301,16 +307,7 @@ func TestPID1(t *testing.T) {
 	cmd := exec.Command("unshare", "-fp", "--mount-proc", ours(t), sd)
 	cmd.Env = apptest.Env(apptest.BinDir(t))
 	p := apptest.Start(t, cmd)
-	var init int
-	apptest.Poll(t, wait, "svscan as PID 1", func() bool {
-		for _, c := range apptest.Children(p.Pid()) {
-			if b, _ := os.ReadFile("/proc/" + strconv.Itoa(c) + "/status"); strings.Contains(string(b), "NSpid:\t"+strconv.Itoa(c)+"\t1\n") {
-				init = c
-				return true
-			}
-		}
-		return false
-	})
+	init := nsInit(t, p)
 	adopted(t, dir, "/proc/"+strconv.Itoa(init)+"/root/proc", 1)
 	apptest.Poll(t, wait, "the orphans made", func() bool {
 		_, err := os.Stat(filepath.Join(dir, "made"))
@@ -558,3 +555,20 @@ func TestSoak(t *testing.T) {
 
 // tidyDelay is how long after start-up svscan hands memory back.
 const tidyDelay = 4 * time.Second
+
+// nsInit waits for the child of p (unshare -fp) that is PID 1 of its
+// new pid namespace, and returns its pid outside.
+func nsInit(t *testing.T, p *apptest.Proc) int {
+	t.Helper()
+	var init int
+	apptest.Poll(t, wait, "svscan as PID 1", func() bool {
+		for _, c := range apptest.Children(p.Pid()) {
+			if b, _ := os.ReadFile("/proc/" + strconv.Itoa(c) + "/status"); strings.Contains(string(b), "NSpid:\t"+strconv.Itoa(c)+"\t1\n") {
+				init = c
+				return true
+			}
+		}
+		return false
+	})
+	return init
+}

@@ -87,14 +87,7 @@ func TestUpgrade(t *testing.T) {
 	svc(t, fin, "echo >> starts; exit 2")
 	writeFile(t, filepath.Join(fin, "finish"), "#!/bin/sh\necho >> finishes\nwhile [ ! -e release ]; do sleep 0.05; done\n", 0o755)
 	writeFile(t, filepath.Join(fin, "timeout-finish"), "0\n", 0o644)
-	out, err := os.CreateTemp(t.TempDir(), "svscan-out-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(exe, "svscan", sd)
-	cmd.Env = apptest.Env(apptest.BinDir(t))
-	cmd.Stdout, cmd.Stderr = out, out
-	p := apptest.Start(t, cmd)
+	p, out := argvProc(t, []string{exe, "svscan", sd})
 	var logs []string
 	for _, d := range dirs {
 		logs = append(logs, filepath.Join(d, "log"))
@@ -188,7 +181,7 @@ func TestUpgrade(t *testing.T) {
 		}
 		total += written(t, d)
 	}
-	b, _ := os.ReadFile(out.Name())
+	b, _ := os.ReadFile(out)
 	if strings.Contains(string(b), "warning") || strings.Contains(string(b), "fatal") {
 		t.Errorf("svscan said: %s", b)
 	}
@@ -203,14 +196,7 @@ func TestUpgradeFailsSafely(t *testing.T) {
 	sd := t.TempDir()
 	s := filepath.Join(sd, "s")
 	svc(t, s, "exec sleep 1000")
-	out, err := os.CreateTemp(t.TempDir(), "svscan-out-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(exe, "svscan", sd)
-	cmd.Env = apptest.Env(apptest.BinDir(t))
-	cmd.Stdout, cmd.Stderr = out, out
-	p := apptest.Start(t, cmd)
+	p, out := argvProc(t, []string{exe, "svscan", sd})
 	apptest.Poll(t, wait, "up", func() bool { return apptest.Alive(pid(s)) })
 	apptest.KillAtCleanup(t, pid(s))
 	before := statusBytes(t, s)
@@ -218,7 +204,7 @@ func TestUpgradeFailsSafely(t *testing.T) {
 	os.Chmod(exe, 0o644)
 	p.Signal(syscall.SIGUSR2)
 	apptest.Poll(t, wait, "the warning", func() bool {
-		b, _ := os.ReadFile(out.Name())
+		b, _ := os.ReadFile(out)
 		return strings.Contains(string(b), "svscan: warning: unable to upgrade to "+exe+": access denied")
 	})
 	exec.Command(filepath.Join(apptest.BinDir(t), "svc"), "-t", s).Run()
@@ -245,16 +231,7 @@ func TestUpgradePID1(t *testing.T) {
 	cmd := exec.Command("unshare", "-fp", "--mount-proc", exe, "svscan", sd)
 	cmd.Env = apptest.Env(apptest.BinDir(t))
 	p := apptest.Start(t, cmd)
-	var init int
-	apptest.Poll(t, wait, "svscan as PID 1", func() bool {
-		for _, c := range apptest.Children(p.Pid()) {
-			if b, _ := os.ReadFile("/proc/" + strconv.Itoa(c) + "/status"); strings.Contains(string(b), "NSpid:\t"+strconv.Itoa(c)+"\t1\n") {
-				init = c
-				return true
-			}
-		}
-		return false
-	})
+	init := nsInit(t, p)
 	want := map[string]string{}
 	for _, d := range dirs {
 		apptest.Poll(t, wait, d+" up", func() bool { return supervised(d) && pid(d) != 0 })
@@ -342,14 +319,7 @@ func TestUpgradeToFailingProgram(t *testing.T) {
 	dirs := writers(t, sd, 3)
 	// Output to a file: the services, which outlive the program, hold
 	// it open, and a pipe would keep Wait waiting for them.
-	out, err := os.CreateTemp(t.TempDir(), "svscan-out-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(exe, "svscan", sd)
-	cmd.Env = apptest.Env(apptest.BinDir(t))
-	cmd.Stdout, cmd.Stderr = out, out
-	p := apptest.Start(t, cmd)
+	p, out := argvProc(t, []string{exe, "svscan", sd})
 	want := map[string]string{}
 	var all []string
 	for _, d := range dirs {
@@ -374,10 +344,7 @@ func TestUpgradeToFailingProgram(t *testing.T) {
 	}
 	// The next svscan (a working build) takes the tree over.
 	install(t, buildA, exe)
-	cmd = exec.Command(exe, "svscan", sd)
-	cmd.Env = apptest.Env(apptest.BinDir(t))
-	cmd.Stdout, cmd.Stderr = out, out
-	p = apptest.Start(t, cmd)
+	p, _ = argvProc(t, []string{exe, "svscan", sd})
 	for _, d := range all {
 		apptest.Poll(t, wait, d+" adopted", func() bool { return supervised(d) })
 		if got := statusBytes(t, d); got[:16] != want[d][:16] {
@@ -394,7 +361,7 @@ func TestUpgradeToFailingProgram(t *testing.T) {
 			t.Errorf("%s: wrote %d lines, logged %d", d, w, l)
 		}
 	}
-	if b, _ := os.ReadFile(out.Name()); string(b) != "broken\n" {
+	if b, _ := os.ReadFile(out); string(b) != "broken\n" {
 		t.Errorf("said %q", b)
 	}
 }
