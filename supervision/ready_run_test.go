@@ -109,7 +109,14 @@ func TestSdNotify(t *testing.T) {
 	writeFiles(t, dir, map[string]string{"sd-notify": ""})
 	start(t, dir)
 	st := waitStatus(t, dir, "starting", func(st Status) bool { return st.Ext.Phase == PhaseStarting })
-	b, _ := os.ReadFile("/proc/" + itoa(int(st.Pid)) + "/environ")
+	// The kernel closes the exec-error pipe, which ends the fork, before
+	// it sets up the new image's environment: /proc/PID/environ is
+	// empty for that moment, so read it until it is not.
+	var b []byte
+	apptest.Poll(t, 10*time.Second, "the service's environment", func() bool {
+		b, _ = os.ReadFile("/proc/" + itoa(int(st.Pid)) + "/environ")
+		return len(b) > 0
+	})
 	if !strings.Contains(string(b), "NOTIFY_SOCKET=@daemontools/notify/") {
 		t.Errorf("the service's environment lacks NOTIFY_SOCKET: %q", b)
 	}
