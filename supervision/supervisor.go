@@ -67,10 +67,10 @@ func (e *Error) Unwrap() error { return e.Err }
 //
 // It costs one goroutine, parked in a read of the control FIFO through
 // the runtime's poller; the reaper wakes it by moving the read deadline
-// into the past. The descriptors it holds (lock, control reader, the
-// control writer that keeps the reader from seeing EOF, ok reader,
-// directory) live in its fields: a dropped *os.File would be closed by
-// the garbage collector.
+// into the past. It holds four descriptors (the directory, the lock,
+// control opened for reading and writing, so that its reader never
+// sees EOF, and the ok reader), in its fields: a dropped *os.File would
+// be closed by the garbage collector.
 type Supervisor struct {
 	dir      string // as messages name it
 	childDir string // where ./run is started
@@ -83,9 +83,12 @@ type Supervisor struct {
 	// Descriptors as int32, like pidfd below: a Supervisor's size is
 	// paid once per service.
 	dirfd, lockfd, okfd int32
-	ctlfd               int32 // control's descriptor, for readNow
-	controlW            int32
-	stdio               [3]int32 // what ./run gets as 0, 1, 2
+	ctlfd               int32 // control's descriptor (read and write), for readNow
+	// controlW is a second descriptor of control, for writing, held
+	// only where control could not be opened for both (see
+	// openControl) or was handed over so by an older svscan; else -1.
+	controlW int32
+	stdio    [3]int32 // what ./run gets as 0, 1, 2
 
 	// Owned by the goroutine in Run.
 	m       machine
@@ -214,18 +217,15 @@ func (s *Supervisor) setup(path string) error {
 	}
 
 	unix.Mkfifoat(fd, "supervise/control", 0o600)
-	ctl, err := unix.Openat(fd, "supervise/control", unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	ctl, w, err := openControl(fd)
 	if err != nil {
-		return &Error{"unable to read " + s.dir + "/supervise/control", err}
+		ce := err.(*controlError)
+		return &Error{"unable to " + ce.op + " " + s.dir + "/supervise/control", ce.err}
 	}
 	// A non-blocking descriptor goes into the poller: Run's read parks
 	// the goroutine, not a thread.
 	s.control = os.NewFile(uintptr(ctl), "supervise/control")
 	s.ctlfd = int32(ctl)
-	w, err := unix.Openat(fd, "supervise/control", unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return &Error{"unable to write " + s.dir + "/supervise/control", err}
-	}
 	s.controlW = int32(w)
 
 	// A service that outlived its supervisor (killed outright) is
@@ -246,6 +246,40 @@ func (s *Supervisor) setup(path string) error {
 	s.okfd = int32(ok)
 	return nil
 }
+
+// openControl opens the control FIFO for reading and writing: one
+// descriptor where the reference holds two, since a FIFO whose reader
+// is also a writer never reads as ended, so no dummy writer is needed,
+// and a client's open for writing finds a reader as before. Where that
+// open fails, the reference's two opens (read, then write) are made, so
+// that the failure is reported as the reference reports it; should both
+// work after all (the file was replaced meanwhile), the two are used,
+// as the reference uses them.
+func openControl(dirfd int) (r, w int, err error) {
+	r, err = unix.Openat(dirfd, "supervise/control", unix.O_RDWR|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err == nil {
+		return r, -1, nil
+	}
+	r, err = unix.Openat(dirfd, "supervise/control", unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return -1, -1, &controlError{"read", err}
+	}
+	w, err = unix.Openat(dirfd, "supervise/control", unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if err != nil {
+		unix.Close(r)
+		return -1, -1, &controlError{"write", err}
+	}
+	return r, w, nil
+}
+
+// controlError is a failed open of the control FIFO: the reference's
+// verb for it, and the error.
+type controlError struct {
+	op  string
+	err error
+}
+
+func (e *controlError) Error() string { return e.op + ": " + e.err.Error() }
 
 // posixLock takes a POSIX write lock on the whole of fd's file, as
 // s6-supervise does; EAGAIN when another process holds one.
