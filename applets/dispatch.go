@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/daemontools-go/daemontools/applets/internal/diag"
+	"github.com/daemontools-go/daemontools/privs"
 )
 
 // Multicall is the name under which the executable acts as a dispatcher
@@ -21,6 +22,11 @@ const Multicall = "daemontools"
 // the process takes the applet's name, as ps and pidof see it, before
 // the applet runs (see become).
 func Main(argv []string) int {
+	if len(argv) > 0 && argv[0] == privs.TrampolineName {
+		// svscan's way of starting a child with the open-files limit
+		// it inherited; the entry point handles it when linked in.
+		return privs.Trampoline(argv)
+	}
 	name := Multicall
 	if len(argv) > 0 {
 		name = filepath.Base(argv[0])

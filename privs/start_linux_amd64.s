@@ -2,13 +2,122 @@
 
 // entry is the executable's ELF entry point when it is linked with
 // -ldflags=-E=github.com/daemontools-go/daemontools/privs.entry (the
-// Makefile and the test harness do so). Before the Go runtime starts and
-// changes them, it records what the process inherited: the signal mask,
-// which signals are ignored, and which of fds 0-2 are closed. Then it
-// jumps to the runtime's own entry point with the registers and the
-// stack exactly as the kernel left them (only AX, CX, DX, SI, DI, R10,
-// R11 and R12 are used, none of which the runtime's entry reads).
+// Makefile and the test harness do so). Started as the open-files
+// trampoline (nofile.go), it sets the limit and execs the program
+// without ever starting the Go runtime. Otherwise, before the Go
+// runtime starts and changes them, it records what the process
+// inherited: the open-files limit, the signal mask, which signals are
+// ignored, and which of fds 0-2 are closed. Then it jumps to the
+// runtime's own entry point with the registers and the stack exactly as
+// the kernel left them (only AX, CX, DX, SI, DI, R8, R10, R11, R12 and
+// R13 are used, none of which the runtime's entry reads).
 TEXT ·entry(SB),NOSPLIT|NOFRAME,$0-0
+	// Started as the open-files trampoline (nofile.go)? argc >= 6 and
+	// argv[0] is trampolineName.
+	MOVQ	0(SP), R12
+	CMPQ	R12, $6
+	JLT	record
+	MOVQ	8(SP), SI
+	LEAQ	·trampolineName(SB), DI
+	MOVBLZX	(DI), CX
+	TESTL	CX, CX
+	JEQ	record
+name:
+	MOVBLZX	(SI), AX
+	MOVBLZX	(DI), CX
+	CMPL	AX, CX
+	JNE	record
+	TESTL	AX, AX
+	JEQ	trampoline
+	INCQ	SI
+	INCQ	DI
+	JMP	name
+
+trampoline:
+	// trampLimit[0], trampLimit[1], R13 = argv[1], argv[2], argv[3] as
+	// decimal numbers (the digits up to the first other byte).
+	MOVQ	16(SP), SI
+	XORQ	R8, R8
+cur:
+	MOVBQZX	(SI), AX
+	SUBQ	$48, AX
+	CMPQ	AX, $9
+	JHI	curdone
+	LEAQ	(R8)(R8*4), R8
+	LEAQ	(AX)(R8*2), R8
+	INCQ	SI
+	JMP	cur
+curdone:
+	MOVQ	R8, ·trampLimit(SB)
+	MOVQ	24(SP), SI
+	XORQ	R8, R8
+max:
+	MOVBQZX	(SI), AX
+	SUBQ	$48, AX
+	CMPQ	AX, $9
+	JHI	maxdone
+	LEAQ	(R8)(R8*4), R8
+	LEAQ	(AX)(R8*2), R8
+	INCQ	SI
+	JMP	max
+maxdone:
+	MOVQ	R8, ·trampLimit+8(SB)
+	MOVQ	32(SP), SI
+	XORQ	R13, R13
+fd:
+	MOVBQZX	(SI), AX
+	SUBQ	$48, AX
+	CMPQ	AX, $9
+	JHI	fddone
+	LEAQ	(R13)(R13*4), R13
+	LEAQ	(AX)(R13*2), R13
+	INCQ	SI
+	JMP	fd
+fddone:
+	// prlimit64(0, RLIMIT_NOFILE, &trampLimit, NULL)
+	MOVQ	$0, DI
+	MOVQ	$7, SI
+	LEAQ	·trampLimit(SB), DX
+	MOVQ	$0, R10
+	MOVQ	$302, AX
+	SYSCALL
+	CMPQ	AX, $0
+	JNE	failed
+	// fcntl(fd, F_SETFD, FD_CLOEXEC)
+	MOVQ	R13, DI
+	MOVQ	$2, SI
+	MOVQ	$1, DX
+	MOVQ	$72, AX
+	SYSCALL
+	// execve(argv[4], &argv[5], envp), envp being &argv[argc+1]
+	MOVQ	40(SP), DI
+	LEAQ	48(SP), SI
+	LEAQ	16(SP)(R12*8), DX
+	MOVQ	$59, AX
+	SYSCALL
+failed:
+	// write(fd, &trampErrno, 4) with the errno, then exit_group(127)
+	NEGQ	AX
+	MOVL	AX, ·trampErrno(SB)
+	MOVQ	R13, DI
+	LEAQ	·trampErrno(SB), SI
+	MOVQ	$4, DX
+	MOVQ	$1, AX
+	SYSCALL
+	MOVQ	$127, DI
+	MOVQ	$231, AX
+	SYSCALL
+
+record:
+	// prlimit64(0, RLIMIT_NOFILE, NULL, &startNofile): the open-files
+	// limit before the runtime raises it.
+	MOVQ	$0, DI
+	MOVQ	$7, SI
+	MOVQ	$0, DX
+	LEAQ	·startNofile(SB), R10
+	MOVQ	$302, AX
+	SYSCALL
+
 	// rt_sigprocmask(SIG_BLOCK, NULL, &startMask, 8)
 	MOVQ	$0, DI
 	MOVQ	$0, SI

@@ -109,11 +109,19 @@ func (s *Supervisor) writeStatus() {
 	}
 	var buf [MaxStatusSize]byte
 	b := st.Append(buf[:0])
-	fd, err := unix.Openat(int(s.dirfd), "supervise/status.new", unix.O_WRONLY|unix.O_NONBLOCK|unix.O_TRUNC|unix.O_CREAT|unix.O_CLOEXEC, 0o644)
+	fd, err := s.openStatusNew()
 	if err != nil {
+		if isNoFiles(err) {
+			// Written again when descriptors are freed; said once a
+			// minute.
+			markStale(s)
+			s.noFilesWarn(false, "unable to open "+s.dir+"/supervise/status.new", err)
+			return
+		}
 		s.report.Warn("unable to open "+s.dir+"/supervise/status.new", err)
 		return
 	}
+	forgetStale(s)
 	n, err := unix.Write(fd, b[:])
 	unix.Close(fd)
 	if err != nil {
@@ -126,5 +134,16 @@ func (s *Supervisor) writeStatus() {
 	}
 	if err := unix.Renameat(int(s.dirfd), "supervise/status.new", int(s.dirfd), "supervise/status"); err != nil {
 		s.report.Warn("unable to rename "+s.dir+"/supervise/status.new to status", err)
+	}
+}
+
+// openStatusNew opens status.new for writing; out of descriptors, it
+// raises the limit if it can and tries once more.
+func (s *Supervisor) openStatusNew() (int, error) {
+	for try := 0; ; try++ {
+		fd, err := unix.Openat(int(s.dirfd), "supervise/status.new", unix.O_WRONLY|unix.O_NONBLOCK|unix.O_TRUNC|unix.O_CREAT|unix.O_CLOEXEC, 0o644)
+		if err == nil || try > 0 || !isNoFiles(err) || !growNofile(softLimit()+1) {
+			return fd, err
+		}
 	}
 }

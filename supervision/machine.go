@@ -85,15 +85,16 @@ const (
 // event is one input to the machine. It is small, like effect, for
 // the same reason.
 type event struct {
-	kind   eventKind
-	sig    uint8  // eSignal
-	down   bool   // eStop
-	want   byte   // eAdopted: the want byte
-	paused bool   // eAdopted
-	term   bool   // eAdopted
-	phase  uint8  // eAdopted: the extension's phase, as recorded
-	pid    int32  // eAdopted, eResumed, eStarted, eFinishStarted
-	ws     uint16 // eExited: the wait status
+	kind    eventKind
+	sig     uint8  // eSignal
+	down    bool   // eStop
+	want    byte   // eAdopted: the want byte
+	paused  bool   // eAdopted
+	term    bool   // eAdopted
+	phase   uint8  // eAdopted: the extension's phase, as recorded
+	noFiles bool   // eExecFailed: what ./run lacked was descriptors (svscan's, shared by every service)
+	pid     int32  // eAdopted, eResumed, eStarted, eFinishStarted
+	ws      uint16 // eExited: the wait status
 }
 
 // effectKind is what the Supervisor does for the machine.
@@ -129,11 +130,12 @@ type effect struct {
 type delay uint8
 
 const (
-	afterStart delay = iota // startPause
-	afterFork               // forkPause
+	afterStart   delay = iota // startPause
+	afterFork                 // forkPause
+	afterNoFiles              // a start found no descriptors: a growing pause that descriptors being freed cuts short (Supervisor.starvedPause)
 )
 
-var delays = [...]time.Duration{afterStart: startPause, afterFork: forkPause}
+var delays = [...]time.Duration{afterStart: startPause, afterFork: forkPause, afterNoFiles: starvedMin}
 
 func (f effect) duration() time.Duration { return delays[f.arg] }
 
@@ -495,7 +497,9 @@ func (m *machine) runs(pid int32, fx *effects) {
 }
 
 // cannotExec: without a stand-in child the failure is announced as
-// down, and after the pause treated as the death of a child.
+// down, and after the pause treated as the death of a child. A start
+// that found no descriptors (svscan's are every service's) pauses for
+// a growing delay instead, or until descriptors are freed.
 func cannotExec(m *machine, e event, fx *effects) {
 	m.state, m.pid, m.paused, m.term = execFailed, 0, false, false
 	m.due = true
@@ -504,7 +508,11 @@ func cannotExec(m *machine, e event, fx *effects) {
 	}
 	fx.add(doStamp)
 	fx.add(doAnnounce)
-	fx.pause(afterStart)
+	if e.noFiles {
+		fx.pause(afterNoFiles)
+	} else {
+		fx.pause(afterStart)
+	}
 }
 
 // cannotFork: Debian's supervise tries again after the minute (the

@@ -3,6 +3,8 @@ package supervision
 import (
 	"os"
 	"testing"
+
+	"github.com/daemontools-go/daemontools/privs"
 )
 
 // A Supervisor with Options.StandIn whose ./run cannot be executed
@@ -10,7 +12,13 @@ import (
 // a test binary that is the test binary, so it must act the part before
 // running any test. Every test binary that runs such Supervisors needs
 // this.
+//
+// Likewise, once svscan's open-files limit is raised its children start
+// through this executable as the trampoline (privs.TrampolineName).
 func TestMain(m *testing.M) {
+	if len(os.Args) > 0 && os.Args[0] == privs.TrampolineName {
+		os.Exit(privs.Trampoline(os.Args))
+	}
 	if msg, err, ok := StandInReport(); ok {
 		os.Stderr.WriteString("supervise: fatal: " + msg + ": " + err.Error() + "\n")
 		os.Exit(111)

@@ -7,6 +7,7 @@ import (
 	"syscall"
 	"unsafe"
 
+	"github.com/daemontools-go/daemontools/privs"
 	"golang.org/x/sys/unix"
 )
 
@@ -171,11 +172,64 @@ func (r *reaper) spawner() {
 	cleanSpawnMask()
 	for req := range r.spawns {
 		r.mu.Lock()
-		req.pid, req.err = syscall.ForkExec(req.path, req.argv, req.attr)
+		nofile.mu.Lock()
+		if lim, ok := nofile.trampoline(); ok {
+			req.pid, req.err = forkTrampoline(lim, req.path, req.argv, req.attr)
+		} else {
+			req.pid, req.err = syscall.ForkExec(req.path, req.argv, req.attr)
+			nofile.mu.Unlock()
+		}
 		if req.err == nil {
 			r.owners[req.pid] = req.owner
 		}
 		r.mu.Unlock()
 		close(req.done)
 	}
+}
+
+// forkTrampoline starts path through the open-files trampoline (see
+// nofile.go), under lim: it forks this executable as the trampoline,
+// which sets the limit and execs path, and reports as ForkExec does,
+// with the error of that exec when it fails (the trampoline then writes
+// it to a pipe and exits, and is reaped here, as ForkExec reaps a child
+// whose exec failed). It is called with nofile.mu held and releases it
+// once the child is forked: the child has its limits by then.
+func forkTrampoline(lim syscall.Rlimit, path string, argv []string, attr *syscall.ProcAttr) (int, error) {
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
+		nofile.mu.Unlock()
+		return 0, err
+	}
+	a := *attr
+	a.Files = append(attr.Files[:len(attr.Files):len(attr.Files)], uintptr(p[1]))
+	pid, err := syscall.ForkExec(selfExe, privs.TrampolineArgv(lim, len(a.Files)-1, path, argv), &a)
+	nofile.mu.Unlock()
+	unix.Close(p[1])
+	if err == nil {
+		var b [4]byte
+		n := 0
+		for n < len(b) {
+			got, e := unix.Read(p[0], b[n:])
+			if e == unix.EINTR {
+				continue
+			}
+			if e != nil || got <= 0 {
+				break
+			}
+			n += got
+		}
+		if n > 0 {
+			// The exec of path failed: the trampoline has exited.
+			err = privs.TrampolineErrno(b[:n])
+			var ws syscall.WaitStatus
+			for {
+				if _, e := syscall.Wait4(pid, &ws, 0, nil); e != syscall.EINTR {
+					break
+				}
+			}
+			pid = 0
+		}
+	}
+	unix.Close(p[0])
+	return pid, err
 }

@@ -26,6 +26,7 @@ func ResumeScanner(report, supervise Reporter) (*Scanner, bool) {
 		return nil, false
 	}
 	os.Unsetenv(HandoverEnv)
+	resumeNofile()
 	replaySignals()
 	sc := NewScanner()
 	sc.Report, sc.Supervise = report, supervise

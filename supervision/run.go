@@ -107,7 +107,11 @@ func (s *Supervisor) advance() {
 	case doAnnounce:
 		s.announce()
 	case doPause:
-		time.Sleep(f.duration())
+		if delay(f.arg) == afterNoFiles {
+			s.starvedPause()
+		} else {
+			time.Sleep(f.duration())
+		}
 	case doLeave:
 		s.left = true
 	default:
@@ -183,6 +187,8 @@ func (s *Supervisor) reported() bool {
 		s.pending &^= gotNews
 	case got&gotExit != 0:
 		s.pending &^= gotExit
+	case got&gotRetry != 0:
+		s.pending &^= gotRetry
 	}
 	ws := s.ws
 	s.mu.Unlock()
@@ -195,6 +201,10 @@ func (s *Supervisor) reported() bool {
 		s.push(event{kind: eExited, ws: ws})
 	case s.timerDue():
 		s.push(event{kind: eTimer})
+	case got&gotRetry != 0 && s.stale:
+		// The status could not be written for want of descriptors:
+		// write it now (every state writes it on this event).
+		s.push(event{kind: eNotice})
 	default:
 		return false
 	}

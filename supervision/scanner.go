@@ -60,6 +60,22 @@ type Scanner struct {
 
 	dirbuf  []byte   // Scan's directory buffer
 	watch   *os.File // inotify descriptor, nil without inotify
+	// starved holds the services whose supervisors could not be
+	// started for want of descriptors (see nofile.go), until they are.
+	starved map[devIno]*starvation
+	// fds is the descriptor count of the scan under way: open
+	// (counted at its first start, -1 until then, -2 when it cannot
+	// be counted) and the soft limit.
+	fds struct {
+		open  int
+		limit uint64
+	}
+	// starvedOnly makes a scan try only the starved services: one
+	// made because descriptors were freed or a retry is due restarts
+	// no supervisor that has exited (after svc -x the reference's
+	// svscan restarts it at its next scan, up to 5 seconds later, and
+	// so does ours).
+	starvedOnly bool
 	rescan  chan struct{}
 	watched chan struct{}
 	ended   chan int // the exit code of the first svscan-exit service to end
@@ -88,6 +104,7 @@ const DefaultTimeout = 10 * time.Second
 func NewScanner() *Scanner {
 	return &Scanner{
 		entries: make(map[devIno]*entry),
+		starved: make(map[devIno]*starvation),
 		stdio:   [3]int{0, 1, 2},
 		rescan:  make(chan struct{}, 1),
 		watched: make(chan struct{}, 1),
@@ -118,12 +135,24 @@ func (sc *Scanner) Run() int {
 	sigs := CatchSignals()
 	sc.startWatch()
 	timer := time.NewTimer(0)
-	var settle, tidy <-chan time.Time
+	var settle, tidy, retry <-chan time.Time
+	var freedC <-chan struct{}
 	fromWatch := false
 	for {
+		sc.starvedOnly = false
 		select {
 		case <-timer.C:
 			fromWatch = false
+		case <-retry:
+			// A service that found no descriptors is due again.
+			fromWatch, sc.starvedOnly = false, true
+		case <-freedC:
+			// Descriptors were freed: every service waiting for some
+			// is tried again now.
+			for _, w := range sc.starved {
+				w.until = time.Time{}
+			}
+			fromWatch, sc.starvedOnly = false, true
 		case sig := <-sigs:
 			switch sig {
 			case syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGPWR:
@@ -163,7 +192,16 @@ func (sc *Scanner) Run() int {
 		if sc.Scan(fromWatch) > 0 {
 			tidy = time.After(tidyDelay)
 		}
-		timer.Reset(ScanInterval)
+		if !sc.starvedOnly {
+			timer.Reset(ScanInterval)
+		}
+		retry, freedC = nil, nil
+		if len(sc.starved) > 0 {
+			retry, freedC = time.After(sc.nextTry()), freedNews()
+		}
+		// Statuses a supervisor could not write for want of
+		// descriptors are tried again at each scan, at the latest.
+		retryStale()
 	}
 }
 
@@ -177,6 +215,10 @@ func (sc *Scanner) Scan(fromWatch bool) (launched int) {
 		e.reap()
 		e.active = false
 	}
+	for _, w := range sc.starved {
+		w.seen = false
+	}
+	sc.fds.open = -1
 	// The directory is read into one buffer kept for svscan's life and
 	// the names are passed to stat(2) where they lie, so that a scan of
 	// services already running allocates nothing: a parked tree makes
@@ -222,6 +264,11 @@ func (sc *Scanner) Scan(fromWatch bool) (launched int) {
 			delete(sc.entries, k)
 		}
 	}
+	for k, w := range sc.starved {
+		if !w.seen {
+			delete(sc.starved, k) // gone from the directory
+		}
+	}
 	return launched
 }
 
@@ -261,6 +308,7 @@ func (e *entry) closePipe() {
 			unix.Close(e.pipe[1])
 		}
 		e.hasLog = false
+		fdsFreed()
 	}
 }
 
@@ -283,6 +331,19 @@ func (sc *Scanner) start(cname []byte, fromWatch bool) (launched int) {
 		e.active = true // the usual case, and allocation-free
 		return 0
 	}
+	if e != nil {
+		e.active = true
+	}
+	w := sc.starved[key]
+	if sc.starvedOnly && w == nil {
+		return 0
+	}
+	if w != nil {
+		w.seen = true
+		if time.Now().Before(w.until) {
+			return 0 // waiting for descriptors
+		}
+	}
 	// Supervisors start under the name found now, as the reference's
 	// do, even for a directory known by another name before.
 	name := string(cname[:len(cname)-1])
@@ -302,53 +363,168 @@ func (sc *Scanner) start(cname []byte, fromWatch bool) (launched int) {
 				return 0
 			}
 		}
+		need := supervisorFDs
+		if e.hasLog {
+			need += pipeFDs + supervisorFDs
+		}
+		if !sc.admit(need) {
+			sc.starve(key, name, syscall.EMFILE)
+			return 0
+		}
 		if e.hasLog {
 			// After svscan was killed outright, the service or its
 			// logger may live on: keep them on the pipe they share.
 			if p, ok := survivingPipe(name); ok {
 				e.pipe = p
 			} else if err := unix.Pipe2(e.pipe[:], unix.O_CLOEXEC); err != nil {
-				sc.report().Warn("unable to create pipe for "+name, err)
+				if isNoFiles(err) {
+					sc.starve(key, name, err)
+				} else {
+					sc.report().Warn("unable to create pipe for "+name, err)
+				}
 				return 0
 			}
 		}
 		sc.entries[key] = e
+	} else {
+		need := 0
+		if e.main == nil {
+			need += supervisorFDs
+		}
+		if e.hasLog && e.log == nil {
+			need += supervisorFDs
+		}
+		if !sc.admit(need) {
+			if e.main == nil {
+				sc.starve(key, name, syscall.EMFILE)
+			} else {
+				sc.starve(key, name+"/log", syscall.EMFILE)
+			}
+			return 0
+		}
 	}
 	e.active = true
+	starved := false
 	if e.main == nil {
 		stdio := sc.stdio
 		if e.hasLog {
 			stdio[1] = e.pipe[1]
 		}
-		e.main = sc.launch(name, Options{Stdio: stdio[:], StandIn: true, Ended: sc.endTree})
-		launched++
+		var err error
+		e.main, err = sc.launch(name, Options{Stdio: stdio[:], StandIn: true, Ended: sc.endTree})
+		if e.main != nil {
+			launched++
+		} else if isNoFiles(err) {
+			sc.starve(key, name, err)
+			starved = true
+		}
 	}
-	if e.hasLog && e.log == nil {
+	if e.hasLog && e.log == nil && !starved {
 		stdio := sc.stdio
 		stdio[0] = e.pipe[0]
-		e.log = sc.launch(name+"/log", Options{Stdio: stdio[:], Display: "log", StandIn: true})
-		launched++
+		var err error
+		e.log, err = sc.launch(name+"/log", Options{Stdio: stdio[:], Display: "log", StandIn: true})
+		if e.log != nil {
+			launched++
+		} else if isNoFiles(err) {
+			sc.starve(key, name+"/log", err)
+			starved = true
+		}
+	}
+	if !starved && w != nil && e.main != nil && (!e.hasLog || e.log != nil) {
+		delete(sc.starved, key)
 	}
 	return launched
 }
 
 // launch starts a Supervisor as the reference's svscan starts a
 // supervise process. A supervise that cannot start prints its fatal
-// message and exits; the next scan tries again. So does ours.
-func (sc *Scanner) launch(dir string, opt Options) *Supervisor {
+// message and exits; the next scan tries again. So does ours, except
+// when what it lacked was descriptors: then the caller says so, once a
+// minute, and tries again as descriptors come free (see starve).
+func (sc *Scanner) launch(dir string, opt Options) (*Supervisor, error) {
 	opt.Report, opt.Host = sc.Supervise, sc.report()
 	s, err := New(dir, opt)
 	if err != nil {
 		var e *Error
 		if errors.As(err, &e) {
+			if isNoFiles(e.Err) {
+				return nil, e.Err
+			}
 			orQuiet(sc.Supervise).Fatal(e.Msg, e.Err)
 		} else {
 			orQuiet(sc.Supervise).Fatal("unable to supervise "+dir, err)
 		}
-		return nil
+		return nil, err
 	}
 	go s.Run()
-	return s
+	return s, nil
+}
+
+// starvation is a service whose supervisors could not be started for
+// want of descriptors: how many tries in a row failed, when it is tried
+// again (sooner when descriptors are freed), when it was last warned
+// about, and whether this scan saw its directory.
+type starvation struct {
+	tries  int
+	until  time.Time
+	warned time.Time
+	seen   bool
+}
+
+// admit says whether need more descriptors fit beside the reserve
+// (fdReserve), raising the limit if it must and can. The descriptors
+// are counted once per scan, then the starts of the scan are added up.
+func (sc *Scanner) admit(need int) bool {
+	if sc.fds.open == -1 {
+		sc.fds.open, sc.fds.limit = openFDs(), softLimit()
+		if sc.fds.open < 0 {
+			sc.fds.open = -2
+		}
+	}
+	if sc.fds.open < 0 || need == 0 {
+		return true // no /proc to count with: the opens will tell
+	}
+	want := uint64(sc.fds.open + need + fdReserve(sc.fds.limit))
+	if want > sc.fds.limit {
+		if !growNofile(want) {
+			return false
+		}
+		sc.fds.limit = softLimit()
+	}
+	sc.fds.open += need
+	return true
+}
+
+// starve records that the service (or its log, as name says) could not
+// start for want of descriptors: it is tried again after a growing
+// delay (starvedDelay), or as soon as descriptors are freed, and the
+// reference's warning is given at most once a minute.
+func (sc *Scanner) starve(key devIno, name string, err error) {
+	w := sc.starved[key]
+	if w == nil {
+		w = &starvation{}
+		sc.starved[key] = w
+	}
+	w.seen = true
+	w.tries++
+	now := time.Now()
+	w.until = now.Add(starvedDelay(w.tries))
+	if w.warned.IsZero() || now.Sub(w.warned) >= starvedWarnEvery {
+		w.warned = now
+		sc.report().Warn("unable to start supervise "+name, err)
+	}
+}
+
+// nextTry is how long until the first starved service is due.
+func (sc *Scanner) nextTry() time.Duration {
+	var first time.Time
+	for _, w := range sc.starved {
+		if first.IsZero() || w.until.Before(first) {
+			first = w.until
+		}
+	}
+	return max(time.Until(first), 0)
 }
 
 func (sc *Scanner) report() Reporter { return orQuiet(sc.Report) }

@@ -31,7 +31,10 @@ func (s *Supervisor) fork() event {
 	msg := ""
 	s.mu.Lock()
 	pid, err := procReaper.forkExec(s, "./run", runArgv, &attr)
-	if err != nil && err != syscall.EAGAIN && cgfd >= 0 {
+	if isNoFiles(err) && growNofile(softLimit()+1) {
+		pid, err = procReaper.forkExec(s, "./run", runArgv, &attr)
+	}
+	if err != nil && err != syscall.EAGAIN && !isNoFiles(err) && cgfd >= 0 {
 		// clone3 into a cgroup may be what failed (a kernel without
 		// it): once more without, and if that works, no cgroups.
 		attr.Sys.UseCgroupFD = false
@@ -43,7 +46,7 @@ func (s *Supervisor) fork() event {
 	if cgfd >= 0 {
 		unix.Close(cgfd)
 	}
-	if err != nil && err != syscall.EAGAIN {
+	if err != nil && err != syscall.EAGAIN && !isNoFiles(err) {
 		// The reference's child prints this and exits 111, and
 		// supervise treats that as a run that died: it is announced up
 		// with the child's pid, then reaped and restarted after the
@@ -74,10 +77,21 @@ func (s *Supervisor) fork() event {
 	}
 	switch {
 	case err == nil:
+		s.starve = 0
 		return event{kind: eStarted, pid: int32(pid)}
 	case err == syscall.EAGAIN:
 		s.report.Warn("unable to fork for "+s.dir+", sleeping 60 seconds", err)
 		return event{kind: eForkFailed}
+	case isNoFiles(err):
+		// svscan's descriptors, shared by every service, ran out (a
+		// supervise process of the reference's has its own): said
+		// once a minute, tried again after a growing pause or as soon
+		// as descriptors are freed.
+		if s.starve < 255 {
+			s.starve++
+		}
+		s.noFilesWarn(true, "unable to start "+s.dir+"/run", err)
+		return event{kind: eExecFailed, noFiles: true}
 	default:
 		// No stand-in (not asked for, or no /proc): the report comes
 		// from here.
@@ -152,7 +166,11 @@ func (s *Supervisor) forkFinish() event {
 	}
 	s.mu.Unlock()
 	if err != nil {
-		s.report.Warn("unable to start "+s.dir+"/finish", err)
+		if isNoFiles(err) {
+			s.noFilesWarn(false, "unable to start "+s.dir+"/finish", err)
+		} else {
+			s.report.Warn("unable to start "+s.dir+"/finish", err)
+		}
 		return event{kind: eFinishFailed}
 	}
 	return event{kind: eFinishStarted, pid: int32(pid)}

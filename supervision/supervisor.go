@@ -91,16 +91,22 @@ type Supervisor struct {
 	stdio    [3]int32 // what ./run gets as 0, 1, 2
 
 	// Owned by the goroutine in Run.
-	m       machine
-	agenda  [2]effects // what the machine asked for and is not yet done; see push
-	depth   uint8      // lists open on the agenda
-	stamp   timefmt.TAI64N
-	buf     [1]byte
-	left    bool // the machine said doLeave
-	closed  bool
-	resumed bool // Run is being restarted after a crash
-	handed  bool // the Supervisor comes from a live upgrade's handover: Run goes on where the old one was
-	standIn bool
+	m      machine
+	agenda [2]effects // what the machine asked for and is not yet done; see push
+	depth  uint8      // lists open on the agenda
+	// Descriptors ran out (nofile.go): starts that failed for it in a
+	// row, and when (seconds since boot, plus one; 0: never) it was
+	// last said.
+	starve   uint8
+	noFilesW uint16
+	stamp    timefmt.TAI64N
+	buf      [1]byte
+	left     bool // the machine said doLeave
+	closed   bool
+	resumed  bool // Run is being restarted after a crash
+	handed   bool // the Supervisor comes from a live upgrade's handover: Run goes on where the old one was
+	standIn  bool
+	stale    bool // the last status write found no descriptor: written again when some are freed
 
 	// mu guards what the reaper and signal senders share with Run. The
 	// reaper holds it while it reaps, so that a signal sent under it
@@ -357,6 +363,8 @@ func (s *Supervisor) release() {
 	s.quiet()
 	s.closeNotifySocket()
 	s.closeCgroups()
+	forgetStale(s)
+	fdsFreed()
 }
 
 func closeFD(fd *int32) {
@@ -376,6 +384,7 @@ const (
 	gotExit
 	gotNews
 	gotFreeze // a live upgrade: stop between two events (upgrade.go)
+	gotRetry  // descriptors may be free again: write the status that could not be written
 )
 
 // Stop asks Run to leave as `svc -x` does, after bringing the service

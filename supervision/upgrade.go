@@ -172,6 +172,9 @@ func (sc *Scanner) execWith(path string, argv []string) error {
 		cloexec(int(fd), false)
 	}
 	env := append(withoutHandover(syscall.Environ()), HandoverEnv+"="+strconv.Itoa(mfd))
+	if v, ok := nofileHandover(); ok {
+		env = append(env, HandoverNofileEnv+"="+v)
+	}
 	list, pending := pendingSignals()
 	if list != "" {
 		env = append(env, HandoverSignalsEnv+"="+list)
@@ -271,7 +274,7 @@ func cloexec(fd int, on bool) {
 func withoutHandover(env []string) []string {
 	out := env[:0:0]
 	for _, v := range env {
-		if !strings.HasPrefix(v, HandoverEnv+"=") && !strings.HasPrefix(v, HandoverSignalsEnv+"=") {
+		if !strings.HasPrefix(v, HandoverEnv+"=") && !strings.HasPrefix(v, HandoverSignalsEnv+"=") && !strings.HasPrefix(v, HandoverNofileEnv+"=") {
 			out = append(out, v)
 		}
 	}
