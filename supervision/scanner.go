@@ -58,8 +58,8 @@ type Scanner struct {
 	// stdio is what services and loggers inherit besides the log pipe.
 	stdio [3]int
 
-	dirbuf  []byte   // Scan's directory buffer
-	watch   *os.File // inotify descriptor, nil without inotify
+	dirbuf []byte   // Scan's directory buffer
+	watch  *os.File // inotify descriptor, nil without inotify
 	// starved holds the services whose supervisors could not be
 	// started for want of descriptors (see nofile.go), until they are.
 	starved map[devIno]*starvation
@@ -76,9 +76,9 @@ type Scanner struct {
 	// svscan restarts it at its next scan, up to 5 seconds later, and
 	// so does ours).
 	starvedOnly bool
-	rescan  chan struct{}
-	watched chan struct{}
-	ended   chan int // the exit code of the first svscan-exit service to end
+	rescan      chan struct{}
+	watched     chan struct{}
+	ended       chan int // the exit code of the first svscan-exit service to end
 
 	// Timeout is how long the shutdown on SIGTERM or SIGINT waits for
 	// services and loggers to end before it kills what is left.
