@@ -76,9 +76,14 @@ type Scanner struct {
 	// svscan restarts it at its next scan, up to 5 seconds later, and
 	// so does ours).
 	starvedOnly bool
-	rescan      chan struct{}
-	watched     chan struct{}
-	ended       chan int // the exit code of the first svscan-exit service to end
+	// unreadable says the last scan could not read the directory:
+	// until one can, the services waiting for descriptors are tried
+	// with the periodic scans, so that it is said once a scan, as the
+	// reference says it, not at every try of a waiting service.
+	unreadable bool
+	rescan     chan struct{}
+	watched    chan struct{}
+	ended      chan int // the exit code of the first svscan-exit service to end
 
 	// Timeout is how long the shutdown on SIGTERM or SIGINT waits for
 	// services and loggers to end before it kills what is left.
@@ -196,7 +201,7 @@ func (sc *Scanner) Run() int {
 			timer.Reset(ScanInterval)
 		}
 		retry, freedC = nil, nil
-		if len(sc.starved) > 0 {
+		if len(sc.starved) > 0 && !sc.unreadable {
 			retry, freedC = time.After(sc.nextTry()), freedNews()
 		}
 		// Statuses a supervisor could not write for want of
@@ -219,6 +224,7 @@ func (sc *Scanner) Scan(fromWatch bool) (launched int) {
 		w.seen = false
 	}
 	sc.fds.open = -1
+	sc.unreadable = false
 	// The directory is read into one buffer kept for svscan's life and
 	// the names are passed to stat(2) where they lie, so that a scan of
 	// services already running allocates nothing: a parked tree makes
@@ -226,6 +232,7 @@ func (sc *Scanner) Scan(fromWatch bool) (launched int) {
 	fd, err := openDot()
 	if err != nil {
 		sc.report().Warn("unable to read directory", err)
+		sc.unreadable = true
 		return 0
 	}
 	defer unix.Close(fd)
@@ -241,6 +248,7 @@ func (sc *Scanner) Scan(fromWatch bool) (launched int) {
 			// As the reference: the entries read so far are started,
 			// and nothing is forgotten on a partial read.
 			sc.report().Warn("unable to read directory", err)
+			sc.unreadable = true
 			return launched
 		}
 		if n <= 0 {
