@@ -162,7 +162,7 @@ func TestStarvedStart(t *testing.T) {
 	// The start fails and is tried again after 1 s, then 2 s: let it
 	// fail a few times before giving descriptors back. No timing is
 	// asserted, only how often it is said.
-	apptest.Poll(t, 10*time.Second, "the first report", func() bool { return len(rec.lines) > 0 })
+	apptest.Poll(t, 10*time.Second, "the first report", func() bool { return len(rec.all()) > 0 })
 	time.Sleep(3500 * time.Millisecond)
 	restore()
 	fdsFreed()
@@ -170,9 +170,7 @@ func TestStarvedStart(t *testing.T) {
 	if !alive(st.Pid) {
 		t.Errorf("pid %d is not running", st.Pid)
 	}
-	rec.mu.Lock()
-	lines := append([]string(nil), rec.lines...)
-	rec.mu.Unlock()
+	lines := rec.all()
 	// The status write of u, or the start, whichever came first.
 	if len(lines) != 1 || !strings.HasSuffix(lines[0], ": "+syscall.EMFILE.Error()) {
 		t.Errorf("reports: %q, want one, of too many open files", lines)
@@ -189,7 +187,7 @@ func TestStaleStatusRewritten(t *testing.T) {
 	ctl := controlWriter(t, dir)
 	restore := exhaust(t)
 	syscall.Write(ctl, []byte("p")) // paused: only the status says so
-	apptest.PollOK(10*time.Second, func() bool { return len(rec.lines) > 0 })
+	apptest.PollOK(10*time.Second, func() bool { return len(rec.all()) > 0 })
 	restore()
 	defer send(t, dir, "c")
 	if st := status(t, dir); st.Paused != 0 {
@@ -197,10 +195,8 @@ func TestStaleStatusRewritten(t *testing.T) {
 	}
 	fdsFreed()
 	waitStatus(t, dir, "the paused status once descriptors are freed", func(s Status) bool { return s.Paused != 0 && s.Pid == st.Pid })
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
-	if len(rec.lines) != 1 || !strings.Contains(rec.lines[0], "unable to open "+dir+"/supervise/status.new") {
-		t.Errorf("reports: %q", rec.lines)
+	if lines := rec.all(); len(lines) != 1 || !strings.Contains(lines[0], "unable to open "+dir+"/supervise/status.new") {
+		t.Errorf("reports: %q", lines)
 	}
 }
 

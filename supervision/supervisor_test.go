@@ -79,6 +79,13 @@ func (r *recorder) has(line string) bool {
 	return false
 }
 
+// all returns a copy of what was heard so far.
+func (r *recorder) all() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.lines...)
+}
+
 func (r *recorder) String() string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
