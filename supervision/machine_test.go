@@ -51,7 +51,8 @@ const (
 	forkOK = iota
 	forkEAGAIN
 	forkNoExec
-	forkCrash // the child runs, but the supervisor panics before it records it
+	forkCrash   // the child runs, but the supervisor panics before it records it
+	forkNoFiles // the start found no descriptor (svscan's, shared): as forkNoExec, with the pause that descriptors being freed cuts short
 )
 
 // crashed is what the simulations panic with for forkCrash.
@@ -69,6 +70,8 @@ func (w *world) fork() int {
 		return forkNoExec
 	case 2:
 		return forkCrash
+	case 3:
+		return forkNoFiles
 	}
 	return forkOK
 }
@@ -295,6 +298,9 @@ func (s *sim) start() event {
 	case forkNoExec:
 		s.log("cannot execute")
 		return event{kind: eExecFailed}
+	case forkNoFiles:
+		s.log("cannot execute")
+		return event{kind: eExecFailed, noFiles: true}
 	case forkCrash:
 		s.newChild()
 		panic(crashed{})
@@ -429,7 +435,7 @@ func (r *reference) trystart() {
 		r.retry = true
 		r.sleep("1m0s")
 		return
-	case forkNoExec:
+	case forkNoExec, forkNoFiles:
 		r.log("cannot execute")
 		r.pid, r.flagpaused, r.term = 0, false, false
 		r.stamp++
@@ -682,6 +688,11 @@ func TestMachineRows(t *testing.T) {
 	}
 	if fx := handled(&m, event{kind: eTimer}); kinds(fx) != "stamp announce start poll" {
 		t.Fatalf("after exec failed: %s", kinds(fx))
+	}
+	m = newMachine(true)
+	handled(&m, event{kind: eTimer})
+	if fx := handled(&m, event{kind: eExecFailed, noFiles: true}); kinds(fx) != "stamp announce pause" || delay(fx.list[2].arg) != afterNoFiles || m.state != execFailed {
+		t.Fatalf("no descriptors: %s in state %d", kinds(fx), m.state)
 	}
 	m = newMachine(true)
 	if fx := handled(&m, event{kind: eAdopted, pid: 9, want: 'd', paused: true, term: true}); kinds(fx) != "announce" || m.state != up || m.wantUp || !m.paused || !m.term {
