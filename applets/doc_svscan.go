@@ -172,6 +172,17 @@ No limit of 1000 services [from ours]
     The reference refuses the entries past 1000 ("unable to start S:
     running too many services").
 
+One open-files limit for the tree [from ours]
+    Each supervise of the reference's has its own descriptors; ours
+    share svscan's: 4 per service, 10 per logged service. svscan
+    raises its own limit as the tree grows (the hard one too, up to
+    fs.nr_open, with CAP_SYS_RESOURCE), and every service still
+    starts with the limits svscan was started with. A service that
+    finds no descriptor is reported once a minute at most ("svscan:
+    warning: unable to start supervise S: process cannot open more
+    files"), tried again after 1, 2, 4, up to 60 seconds, and started
+    as soon as descriptors are freed.
+
 EXTENSIONS
 
 SVSCAN_SHUTDOWN_TIMEOUT [from ours]
