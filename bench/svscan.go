@@ -21,8 +21,8 @@ func init() {
 	}
 }
 
-// A scanner is one supervision suite's scanner program, or the floor:
-// a shell loop that starts the same run scripts with no supervisor.
+// A scanner is one supervision suite's scanner program, or a floor:
+// a loop that starts the same run scripts with no supervisor.
 type scanner struct {
 	name  string
 	argv  func(dir string) []string
@@ -57,15 +57,15 @@ func scanners(c *ctx) []scanner {
 // inherited limit back.
 const coldNofile = 1024
 
-// The floors: 1000 starts with no supervisor, by a shell loop and by a
-// loop of ForkExec (as our spawner starts them, one after the other).
-// The cold starts are compared with the faster.
+// The floors: 1000 starts with no supervisor, by a plain shell loop
+// and by a loop of ForkExec (as our spawner starts them,
+// one after the other: the stricter of the two on this kind of machine).
 const (
 	shFloor   = "no supervisor, sh loop"
 	forkFloor = "no supervisor, fork loop"
 )
 
-// coldStarters are what the 1000-service cold start times: the floor
+// coldStarters are what the 1000-service cold start times: the floors
 // first, then every scanner, then ours starting its children through
 // the trampoline. Without CAP_SYS_RESOURCE svscan cannot raise a hard
 // limit, so under coldNofile it could hold only about a quarter of the
@@ -375,10 +375,10 @@ func benchOneScanner(c *ctx, s scanner, fifo string) error {
 const coldServices = 1000
 
 // coldStarts times the start of 1000 services from nothing, from the
-// start of the scanner (or of the floor's shell loop) until the last
-// run script has written its byte, for every contender in turn, c.runs
-// rounds, each round in another order. It prints the medians and
-// their ratios to the floor and to daemontools.
+// start of the scanner (or of a floor's loop) until the last run script
+// has written its byte, for every contender in turn, c.runs rounds,
+// each round in another order. It prints the medians and their ratios
+// to both floors and to daemontools.
 func coldStarts(c *ctx, fifo string) error {
 	dir := filepath.Join(c.work, "cold-"+strconv.Itoa(os.Getpid()))
 	os.RemoveAll(dir)
@@ -427,31 +427,28 @@ func coldStarts(c *ctx, fifo string) error {
 		}
 	}
 	med := make([]time.Duration, len(runnable))
-	var floor, floorCPU, dt time.Duration
+	var shf, forkf, dt time.Duration
 	for i, s := range runnable {
 		med[i] = medianOf(times[i])
 		switch s.name {
-		case shFloor, forkFloor:
-			if floor == 0 || med[i] < floor {
-				floor, floorCPU = med[i], medianOf(cpus[i])
-			}
+		case shFloor:
+			shf = med[i]
+		case forkFloor:
+			forkf = med[i]
 		case "daemontools svscan":
 			dt = med[i]
 		}
 	}
-	fmt.Printf("   %d services, from the start to every run script running (median of %d rounds, least to most;\n"+
-		"   the floor is the faster no-supervisor loop; CPU: all the processes of the tree, services included):\n", coldServices, c.runs)
+	fmt.Printf("   %d services, from the start to every run script running: median of %d rounds (least-most);\n"+
+		"   CPU of every process of the tree, services included:\n", coldServices, c.runs)
 	for i, s := range runnable {
-		cpu := medianOf(cpus[i])
-		line := fmt.Sprintf("   %-26s %6.2f s (%.2f-%.2f), CPU %6.2f s", s.name, med[i].Seconds(), times[i][0].Seconds(), times[i][len(times[i])-1].Seconds(), cpu.Seconds())
-		if floor != 0 {
-			line += fmt.Sprintf("  %s the floor, CPU %s", ratio(med[i], floor), ratio(cpu, floorCPU))
+		line := fmt.Sprintf("   %-26s %6.2f s (%.2f-%.2f)  CPU %5.2f s", s.name, med[i].Seconds(),
+			times[i][0].Seconds(), times[i][len(times[i])-1].Seconds(), medianOf(cpus[i]).Seconds())
+		if s.name != shFloor && s.name != forkFloor {
+			line += fmt.Sprintf("  %s the sh loop, %s the fork loop", ratio(med[i], shf), ratio(med[i], forkf))
 			if strings.HasPrefix(s.name, "ours") {
-				line += " (target at most 1.15x)"
+				line += fmt.Sprintf(" (target at most 1.15x), %s daemontools", ratio(med[i], dt))
 			}
-		}
-		if dt != 0 && strings.HasPrefix(s.name, "ours") {
-			line += fmt.Sprintf(", %s daemontools", ratio(med[i], dt))
 		}
 		fmt.Println(line)
 	}
