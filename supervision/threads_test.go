@@ -47,7 +47,7 @@ func TestOffloadBounded(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var got <-chan []byte
+	var got *apptest.Drained
 	defer func() {
 		// Unstick everything and bring it down.
 		for _, d := range dirs {
@@ -65,7 +65,7 @@ func TestOffloadBounded(t *testing.T) {
 			}
 		}
 		closeW()
-		<-got
+		<-got.Done()
 	}()
 	for _, s := range sups {
 		go s.Run()

@@ -1,6 +1,7 @@
 package apptest
 
 import (
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -56,13 +57,18 @@ func FullPipe(t testing.TB) (r, w int, closeW func()) {
 	return r, w, closeW
 }
 
-// Drain reads the pipe r until every write end is closed, in the
-// background, and returns what it read, without the dots FullPipe
-// filled it with, once that has happened.
-func Drain(r int) <-chan []byte {
-	out := make(chan []byte, 1)
+// Drained is what Drain has read so far.
+type Drained struct {
+	buf  SyncBuffer
+	done chan struct{}
+}
+
+// Drain reads the pipe r in the background, from now until every write
+// end is closed.
+func Drain(r int) *Drained {
+	d := &Drained{done: make(chan struct{})}
 	go func() {
-		var got []byte
+		defer close(d.done)
 		buf := make([]byte, 65536)
 		for {
 			n, err := syscall.Read(r, buf)
@@ -70,15 +76,17 @@ func Drain(r int) <-chan []byte {
 				continue
 			}
 			if n <= 0 {
-				break
+				return
 			}
-			got = append(got, buf[:n]...)
+			d.buf.Write(buf[:n])
 		}
-		i := 0
-		for i < len(got) && got[i] == '.' {
-			i++
-		}
-		out <- got[i:]
 	}()
-	return out
+	return d
 }
+
+// String is what has been read, without the dots FullPipe filled the
+// pipe with.
+func (d *Drained) String() string { return strings.TrimLeft(d.buf.String(), ".") }
+
+// Done is closed once every write end is closed and all is read.
+func (d *Drained) Done() <-chan struct{} { return d.done }

@@ -111,7 +111,8 @@ func TestThreadsIn(t *testing.T) {
 		t.Errorf("%d threads in write after the pipe was read", n)
 	}
 	closeW()
-	if b := <-got; string(b) != "line\n" {
+	<-got.Done()
+	if b := got.String(); b != "line\n" {
 		t.Errorf("read %q after the filling", b)
 	}
 	if n := ThreadsIn(1<<22+1, syscall.SYS_WRITE, w); n != -1 {

@@ -56,7 +56,8 @@ func TestWriteOneAtATime(t *testing.T) {
 	if many {
 		t.Errorf("%d threads blocked writing to stderr at once, want 1", n)
 	}
-	lines := strings.Split(strings.TrimSuffix(string(<-got), "\n"), "\n")
+	<-got.Done()
+	lines := strings.Split(strings.TrimSuffix(got.String(), "\n"), "\n")
 	sort.Strings(lines)
 	var want []string
 	for i := range writers {
