@@ -133,6 +133,9 @@ func (sc *Scanner) Rescan() {
 // an ignored signal would stay ignored in every service.
 func (sc *Scanner) Run() int {
 	sigs := CatchSignals()
+	// Every thread the tree will need, made while processes are to
+	// be had (threads.go).
+	warmThreads()
 	sc.startWatch()
 	timer := time.NewTimer(0)
 	var settle, tidy, retry <-chan time.Time

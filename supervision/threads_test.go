@@ -1,8 +1,10 @@
 package supervision
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"syscall"
 	"testing"
 	"time"
@@ -98,4 +100,83 @@ func TestOffloadBounded(t *testing.T) {
 		got = apptest.Drain(r)
 		<-made
 	}
+}
+
+// threadBudgetEnv makes this test binary, started by TestThreadBudget,
+// check the thread budget in a process of its own instead of testing
+// (see TestMain): threads are never given back, so only a fresh
+// process shows which ones the warm-up made.
+const threadBudgetEnv = "DAEMONTOOLS_TEST_THREAD_BUDGET"
+
+// After warmThreads, every goroutine that may block at once blocked in
+// the kernel and every P busy take no new thread: svscan at its
+// process limit has all the threads it can need.
+func TestThreadBudget(t *testing.T) {
+	t.Parallel()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Skip(err)
+	}
+	var p [2]int
+	if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC); err != nil {
+		t.Fatal(err)
+	}
+	env := append(os.Environ()[:len(os.Environ()):len(os.Environ())], threadBudgetEnv+"=1")
+	_, err = procReaper.forkExec(nil, exe, []string{exe}, &syscall.ProcAttr{Env: env, Files: []uintptr{uintptr(devNull), uintptr(p[1]), uintptr(devNull)}})
+	syscall.Close(p[1])
+	if err != nil {
+		syscall.Close(p[0])
+		t.Fatal(err)
+	}
+	out := apptest.Drain(p[0])
+	select {
+	case <-out.Done():
+	case <-time.After(30 * time.Second):
+		t.Fatal("the child did not finish")
+	}
+	syscall.Close(p[0])
+	var before, after, budget int
+	if _, err := fmt.Sscanf(out.String(), "%d %d %d", &before, &after, &budget); err != nil {
+		t.Fatalf("the child said %q", out.String())
+	}
+	t.Logf("%d threads after the warm-up (budget %d), %d with everything blocked or busy", before, budget, after)
+	if after > before {
+		t.Errorf("%d threads after the warm-up, %d once every goroutine that may block did and every P was busy", before, after)
+	}
+}
+
+// threadBudgetChild is the child's side: it warms up, then blocks
+// blockingGoroutines goroutines in read(2) and keeps every P busy, and
+// prints the threads it had before and has then, and the budget.
+func threadBudgetChild() {
+	warmThreads()
+	self := os.Getpid()
+	before := apptest.StatusField(self, "Threads")
+	var p [2]int
+	if err := syscall.Pipe2(p[:], syscall.O_CLOEXEC); err != nil {
+		panic(err)
+	}
+	for range blockingGoroutines {
+		go func() {
+			var b [1]byte
+			syscall.Read(p[0], b[:])
+		}()
+	}
+	stop := make(chan struct{})
+	for range runtime.GOMAXPROCS(0) {
+		go func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+			}
+		}()
+	}
+	apptest.PollOK(10*time.Second, func() bool { return apptest.ThreadsIn(self, syscall.SYS_READ, p[0]) == blockingGoroutines })
+	time.Sleep(100 * time.Millisecond) // the scheduler's own reaction
+	after := apptest.StatusField(self, "Threads")
+	close(stop)
+	fmt.Printf("%d %d %d\n", before, after, threadBudget())
 }
