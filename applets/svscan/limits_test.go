@@ -207,3 +207,33 @@ func TestPidsLimit(t *testing.T) {
 		t.Error("the Go runtime complained")
 	}
 }
+
+// svscan started in a cgroup with less room than its thread budget
+// (started again beside the services a crashed svscan left in it, say)
+// makes only the threads the limit leaves it, and lives: its warm-up
+// asking for more would have killed it at once.
+func TestPidsLimitAtStart(t *testing.T) {
+	cg := pidsCgroup(t)
+	sd := t.TempDir()
+	dirs := []string{filepath.Join(sd, "a"), filepath.Join(sd, "b")}
+	for _, d := range dirs {
+		svc(t, d, "exec sleep 1000")
+	}
+	if err := os.WriteFile(filepath.Join(cg, "pids.max"), []byte("20"), 0); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("/bin/sh", "-c", `echo $$ > "$1/cgroup.procs" && exec svscan "$2"`, "sh", cg, sd)
+	cmd.Env = apptest.Env(apptest.BinDir(t))
+	p := apptest.Start(t, cmd)
+	for _, d := range dirs {
+		apptest.Poll(t, 30*time.Second, d+" up", func() bool { return p.Exited() || apptest.Alive(pid(d)) })
+	}
+	if p.Exited() {
+		t.Fatalf("svscan died: %v\n%s", p.Wait(t, time.Second), p.Stderr.String())
+	}
+	t.Logf("svscan has %d threads under pids.max 20", apptest.StatusField(p.Pid(), "Threads"))
+	p.Signal(syscall.SIGTERM)
+	if err := p.Wait(t, 30*time.Second); apptest.ExitCode(err) != 0 {
+		t.Fatalf("svscan after TERM: %v\n%s", err, p.Stderr.String())
+	}
+}
