@@ -3,6 +3,7 @@ package supervision
 import (
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/daemontools-go/daemontools/timefmt"
@@ -44,6 +45,7 @@ func (s *Supervisor) offload(fn func()) {
 // others; at most spareWorkers such goroutines at a time (see
 // waitForWorker).
 func offload(fn func()) {
+	offloads.Add(1)
 	workerOnce.Do(func() {
 		work = make(chan func())
 		go func() {
@@ -92,20 +94,27 @@ func offload(fn func()) {
 //go:noinline
 func waitForWorker(job func()) {
 	t := time.NewTimer(workerPatience)
-	select {
-	case work <- job:
-		t.Stop()
-		return
-	case <-t.C:
+	// A spare is asked for (slot not nil) only once the patience has
+	// run out; the worker may still come first.
+	var slot chan struct{}
+	for {
+		select {
+		case work <- job:
+			t.Stop()
+			return
+		case <-t.C:
+			slot = spare
+		case slot <- struct{}{}:
+			go spareJob(job)
+			return
+		}
 	}
-	select {
-	case work <- job:
-	case spare <- struct{}{}:
-		go func() {
-			defer func() { <-spare }()
-			job()
-		}()
-	}
+}
+
+// spareJob runs job on a spare's goroutine and gives the spare back.
+func spareJob(job func()) {
+	defer func() { <-spare }()
+	job()
 }
 
 // workerPatience is how long offload waits for a busy worker.
@@ -121,6 +130,9 @@ var (
 	workerOnce sync.Once
 	work       chan func()
 	spare      = make(chan struct{}, spareWorkers)
+	// offloads counts the calls: svscan's tidy waits for a quiet
+	// while (Scanner.Run).
+	offloads atomic.Uint64
 )
 
 // errPartialWrite is what daemontools reports when write(2) succeeded
