@@ -28,11 +28,12 @@ const watchSettle = 20 * time.Millisecond
 // starts do (a thousand services take seconds to fork), so past
 // tidyDelay the tidy waits for a tidyQuiet without any work for the
 // worker (offload), at most tidyWaits times: a tree where some service
-// crash-loops never goes quiet.
+// crash-loops never goes quiet (and a thousand starts took half a
+// minute on a loaded machine).
 const (
 	tidyDelay = 3 * time.Second
 	tidyQuiet = time.Second
-	tidyWaits = 30
+	tidyWaits = 60
 )
 
 // logNameMax is the longest entry name for which the reference looks
