@@ -3,6 +3,7 @@ package supervision
 import (
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/daemontools-go/daemontools/timefmt"
@@ -13,7 +14,21 @@ import (
 // announce writes the status file: status.new, then rename, as the
 // reference does; failures are warnings. The work runs off the
 // supervisor's goroutine (see offload).
-func (s *Supervisor) announce() { offload(s.writeStatus) }
+func (s *Supervisor) announce() { s.offload(s.writeStatus) }
+
+// offload runs fn as the package's offload does, except while New sets
+// the Supervisor up: New runs on its caller's goroutine (svscan's
+// scanner), whose stack does not matter, and a busy worker would hold
+// every new service up by workerPatience and then by a spare. Measured
+// with 1000 services whose run exits every second, the scanner got
+// about one new service a second past the first 200 that way.
+func (s *Supervisor) offload(fn func()) {
+	if s.settingUp {
+		fn()
+		return
+	}
+	offload(fn)
+}
 
 // offload runs fn on the process's worker goroutine and waits for it.
 // A goroutine's stack keeps the largest size it ever needed (the runtime
@@ -24,10 +39,13 @@ func (s *Supervisor) announce() { offload(s.writeStatus) }
 // good. Offloaded, the supervisors stay at the 2 KiB a goroutine starts
 // with; hundreds of them live in svscan. One long-lived worker, rather
 // than a goroutine per call, leaves no dead goroutines' stacks behind.
-// If the worker is stuck (a service directory on a hung file system),
-// the call gets a goroutine of its own after a short wait, so that one
-// service cannot hold up the others.
+// If the worker is stuck (a service directory on a hung file system, a
+// report to a stderr nobody reads), the call gets a goroutine of its
+// own after a short wait, so that one service cannot hold up the
+// others; at most spareWorkers such goroutines at a time (see
+// waitForWorker).
 func offload(fn func()) {
+	offloads.Add(1)
 	workerOnce.Do(func() {
 		work = make(chan func())
 		go func() {
@@ -63,23 +81,58 @@ func offload(fn func()) {
 // frame of its own: the timer's call chain is deep, and offload's
 // usual path is on the deepest chain of every Supervisor's goroutine.
 //
+// What the worker does (status writes, the service's files, reports)
+// are blocking system calls, each of which holds an OS thread while it
+// blocks. A goroutine per waiting call would let the threads grow with
+// the services: a thousand services restarted at once took svscan from
+// 9 threads to 48, and a thousand whose status writes hang would take a
+// thousand, where the Go runtime kills the whole process when it cannot
+// make one more (pids.max, RLIMIT_NPROC, its own limit of 10000). So
+// at most spareWorkers calls run beside the worker; any further call
+// waits for the worker or for one of them.
+//
 //go:noinline
 func waitForWorker(job func()) {
 	t := time.NewTimer(workerPatience)
-	select {
-	case work <- job:
-		t.Stop()
-	case <-t.C:
-		go job()
+	// A spare is asked for (slot not nil) only once the patience has
+	// run out; the worker may still come first.
+	var slot chan struct{}
+	for {
+		select {
+		case work <- job:
+			t.Stop()
+			return
+		case <-t.C:
+			slot = spare
+		case slot <- struct{}{}:
+			go spareJob(job)
+			return
+		}
 	}
+}
+
+// spareJob runs job on a spare's goroutine and gives the spare back.
+func spareJob(job func()) {
+	defer func() { <-spare }()
+	job()
 }
 
 // workerPatience is how long offload waits for a busy worker.
 const workerPatience = 200 * time.Millisecond
 
+// spareWorkers bounds the calls that run beside a busy worker. A hung
+// service directory holds one until it answers: svscan's own scan
+// stops at the first such directory anyway (it stats every entry), as
+// the reference's does.
+const spareWorkers = 8
+
 var (
 	workerOnce sync.Once
 	work       chan func()
+	spare      = make(chan struct{}, spareWorkers)
+	// offloads counts the calls: svscan's tidy waits for a quiet
+	// while (Scanner.Run).
+	offloads atomic.Uint64
 )
 
 // errPartialWrite is what daemontools reports when write(2) succeeded

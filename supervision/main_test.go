@@ -19,6 +19,10 @@ func TestMain(m *testing.M) {
 	if len(os.Args) > 0 && os.Args[0] == privs.TrampolineName {
 		os.Exit(privs.Trampoline(os.Args))
 	}
+	if os.Getenv(threadBudgetEnv) != "" {
+		threadBudgetChild()
+		os.Exit(0)
+	}
 	if msg, err, ok := StandInReport(); ok {
 		os.Stderr.WriteString("supervise: fatal: " + msg + ": " + err.Error() + "\n")
 		os.Exit(111)

@@ -90,7 +90,7 @@ func (s *Supervisor) advance() {
 		// The files are read and the fork made on the worker (see
 		// offload).
 		var e event
-		offload(func() {
+		s.offload(func() {
 			s.loadConfig()
 			e = s.fork()
 		})
@@ -128,22 +128,22 @@ func (s *Supervisor) advanceOpted(f effect) {
 	switch f.kind {
 	case doFinish:
 		var e event
-		offload(func() { e = s.forkFinish() })
+		s.offload(func() { e = s.forkFinish() })
 		s.push(e)
 	case doCheck:
 		var failed bool
-		offload(func() { failed = s.startCheck() })
+		s.offload(func() { failed = s.startCheck() })
 		if failed {
 			s.push(event{kind: eChecked, ws: 111 << 8})
 		}
 	case doQuiet:
-		offload(s.quiet)
+		s.offload(s.quiet)
 	case doDeadline:
 		if at, ok := s.m.timer(); ok {
 			s.control.SetReadDeadline(monoBase.Add(at))
 		}
 	case doSignalGroup:
-		offload(func() { s.signalGroup(syscall.Signal(f.arg)) })
+		s.offload(func() { s.signalGroup(syscall.Signal(f.arg)) })
 	case doWarn:
 		w := warnings[f.arg]
 		s.report.Warn(w.before+s.dir+w.after, nil)

@@ -24,8 +24,17 @@ const watchSettle = 20 * time.Millisecond
 // tidyDelay is how long after starting supervisors the scanner hands the
 // memory their start-up used back to the kernel: by then every one has
 // finished its first start and pause, and what remains is what a parked
-// supervisor costs.
-const tidyDelay = 3 * time.Second
+// supervisor costs. The scan that creates them ends before their
+// starts do (a thousand services take seconds to fork), so past
+// tidyDelay the tidy waits for a tidyQuiet without any work for the
+// worker (offload), at most tidyWaits times: a tree where some service
+// crash-loops never goes quiet (and a thousand starts took half a
+// minute on a loaded machine).
+const (
+	tidyDelay = 3 * time.Second
+	tidyQuiet = time.Second
+	tidyWaits = 60
+)
 
 // logNameMax is the longest entry name for which the reference looks
 // for NAME/log: a longer entry never has a logger.
@@ -138,9 +147,14 @@ func (sc *Scanner) Rescan() {
 // an ignored signal would stay ignored in every service.
 func (sc *Scanner) Run() int {
 	sigs := CatchSignals()
+	// Every thread the tree will need, made while processes are to
+	// be had (threads.go).
+	warmThreads()
 	sc.startWatch()
 	timer := time.NewTimer(0)
 	var settle, tidy, retry <-chan time.Time
+	var tidyMark uint64 // offloads when the tidy was last put off
+	waits := 0
 	var freedC <-chan struct{}
 	fromWatch := false
 	for {
@@ -187,6 +201,12 @@ func (sc *Scanner) Run() int {
 		case <-settle:
 			fromWatch = true
 		case <-tidy:
+			if n := offloads.Load(); n != tidyMark && waits < tidyWaits {
+				// Starts still going on.
+				tidyMark, waits = n, waits+1
+				tidy = time.After(tidyQuiet)
+				continue
+			}
 			tidy = nil
 			debug.FreeOSMemory()
 			TuneGC()
@@ -195,7 +215,7 @@ func (sc *Scanner) Run() int {
 		}
 		settle = nil
 		if sc.Scan(fromWatch) > 0 {
-			tidy = time.After(tidyDelay)
+			tidy, tidyMark, waits = time.After(tidyDelay), offloads.Load(), 0
 		}
 		if !sc.starvedOnly {
 			timer.Reset(ScanInterval)

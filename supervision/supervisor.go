@@ -107,6 +107,9 @@ type Supervisor struct {
 	handed   bool // the Supervisor comes from a live upgrade's handover: Run goes on where the old one was
 	standIn  bool
 	stale    bool // the last status write found no descriptor: written again when some are freed
+	// settingUp: New is running, on its caller's goroutine; what the
+	// machine asks for meanwhile is done there (see offload).
+	settingUp bool
 
 	// mu guards what the reaper and signal senders share with Run. The
 	// reaper holds it while it reaps, so that a signal sent under it
@@ -175,7 +178,10 @@ func New(dir string, opt Options) (*Supervisor, error) {
 	if s.env == nil {
 		s.env = defaultEnv()
 	}
-	if err := s.setup(dir); err != nil {
+	s.settingUp = true
+	err := s.setup(dir)
+	s.settingUp = false
+	if err != nil {
 		s.release()
 		return nil, err
 	}

@@ -186,6 +186,34 @@ func StatusField(pid int, name string) int {
 	return ParseStatusField(string(b), name)
 }
 
+// ThreadsIn counts the threads of pid that are in system call nr (the
+// kernel's number, syscall.SYS_WRITE say) with fd as its first
+// argument, as /proc/PID/task/TID/syscall shows them: a thread blocked
+// in that call, or caught in it. It returns -1 when the tasks cannot
+// be read (another user's process, a kernel without the file).
+func ThreadsIn(pid int, nr uintptr, fd int) int {
+	dir := "/proc/" + strconv.Itoa(pid) + "/task"
+	tasks, err := os.ReadDir(dir)
+	if err != nil {
+		return -1
+	}
+	want := strconv.FormatUint(uint64(nr), 10) + " 0x" + strconv.FormatUint(uint64(fd), 16) + " "
+	n := 0
+	for _, task := range tasks {
+		b, err := os.ReadFile(dir + "/" + task.Name() + "/syscall")
+		if err != nil {
+			if os.IsPermission(err) {
+				return -1
+			}
+			continue // the thread ended meanwhile
+		}
+		if strings.HasPrefix(string(b), want) {
+			n++
+		}
+	}
+	return n
+}
+
 // Cmdline returns /proc/PID/cmdline: the arguments, each ended by a NUL
 // ("" when pid does not exist).
 func Cmdline(pid int) string {

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -88,6 +89,34 @@ func TestFDs(t *testing.T) {
 	}
 	if n := FDs(1<<22 + 1); n != -1 {
 		t.Errorf("a pid nobody has: %d descriptors", n)
+	}
+}
+
+// A thread blocked writing to a full pipe is counted in write(2) on
+// that pipe, and not once the pipe is read.
+func TestThreadsIn(t *testing.T) {
+	r, w, closeW := FullPipe(t)
+	if n := ThreadsIn(os.Getpid(), syscall.SYS_WRITE, w); n != 0 {
+		t.Fatalf("%d threads in write before any", n)
+	}
+	wrote := make(chan struct{})
+	go func() {
+		syscall.Write(w, []byte("line\n"))
+		close(wrote)
+	}()
+	Poll(t, 10*time.Second, "a thread blocked in write", func() bool { return ThreadsIn(os.Getpid(), syscall.SYS_WRITE, w) == 1 })
+	got := Drain(r)
+	<-wrote
+	if n := ThreadsIn(os.Getpid(), syscall.SYS_WRITE, w); n != 0 {
+		t.Errorf("%d threads in write after the pipe was read", n)
+	}
+	closeW()
+	<-got.Done()
+	if b := got.String(); b != "line\n" {
+		t.Errorf("read %q after the filling", b)
+	}
+	if n := ThreadsIn(1<<22+1, syscall.SYS_WRITE, w); n != -1 {
+		t.Errorf("a pid nobody has: %d", n)
 	}
 }
 

@@ -1,14 +1,30 @@
 package diag
 
-import "syscall"
+import (
+	"sync"
+	"syscall"
+)
 
 // The daemontools convention: every diagnostic is one line on stderr,
 // written with a single write(2) so that lines from concurrent writers
 // (several supervisors inside one svscan) never interleave.
 
+// stderr is held by the one writer at a time. stderr is a blocking
+// descriptor (svscan's is a pipe to readproctitle or a logger, shared
+// with every service, so it cannot be made non-blocking), and a write
+// blocked on it holds an OS thread: when nobody reads it (the logger
+// stopped, or stuck on a full disk) every supervisor with something to
+// say would otherwise hold one, and a thousand of them would be a
+// thousand threads. Queued here they wait as goroutines, each until its
+// line is written, as the reference's supervise processes each wait in
+// their own write.
+var stderr sync.Mutex
+
 // Write sends one finished line to stderr, ignoring errors as the
 // reference does.
 func Write(line string) {
+	stderr.Lock()
+	defer stderr.Unlock()
 	b := []byte(line)
 	for len(b) > 0 {
 		n, err := syscall.Write(2, b)
