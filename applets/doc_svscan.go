@@ -172,6 +172,22 @@ No limit of 1000 services [from ours]
     The reference refuses the entries past 1000 ("unable to start S:
     running too many services").
 
+Limits the tree shares [from ours]
+    One process holds every supervisor, so the tree shares one
+    descriptor table, one set of threads and one memory. svscan
+    raises its own open-files limit as the tree grows (each service
+    still starts with the limit svscan inherited), and a start that
+    finds no descriptor is reported once a minute and tried again.
+    It makes every thread it can need at start-up (one per P and 13
+    more, whatever the number of services), so that a fork refused
+    at pids.max or RLIMIT_NPROC ("unable to fork for S, sleeping 60
+    seconds", once a minute) never leaves the Go runtime without a
+    thread; its supervisors count against neither limit. Its memory
+    grows by about 5 KiB a service; in a memory cgroup the OOM killer
+    takes it when every service is smaller than it, and the next
+    svscan adopts the services. See the README's "Limits of one
+    process".
+
 EXTENSIONS
 
 SVSCAN_SHUTDOWN_TIMEOUT [from ours]
