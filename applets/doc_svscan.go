@@ -183,6 +183,17 @@ One open-files limit for the tree [from ours]
     files"), tried again after 1, 2, 4, up to 60 seconds, and started
     as soon as descriptors are freed.
 
+One set of threads and one memory for the tree [from ours]
+    svscan makes every thread it can need at start-up (one per P and
+    13 more, whatever the number of services), so that a fork refused
+    at pids.max or RLIMIT_NPROC ("unable to fork for S, sleeping 60
+    seconds", once a minute) never leaves the Go runtime without a
+    thread; its supervisors count against neither limit. Its memory
+    grows by about 5 KiB a service; in a memory cgroup the OOM killer
+    takes it when every service is smaller than it, and the next
+    svscan adopts the services. See the README's "Limits of one
+    process".
+
 EXTENSIONS
 
 SVSCAN_SHUTDOWN_TIMEOUT [from ours]
