@@ -84,6 +84,7 @@ func main() {
 		}
 	}
 	if failed {
+		os.RemoveAll(work) // os.Exit skips the deferred removal
 		os.Exit(1)
 	}
 }
