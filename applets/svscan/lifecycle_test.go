@@ -13,20 +13,18 @@ import (
 
 // svscan-exit: when the marked service ends for good, the tree is
 // stopped in order (its logger drains) and svscan exits with the
-// service's exit code. Each main service lives until the other
-// service's logger has its line (a fixed pause was too short for a
-// race-built tree on a loaded machine).
+// service's exit code. Each main service lives long enough for the
+// other service to have started and written its line.
 func TestSvscanExit(t *testing.T) {
-	const waitOther = "echo main >> out; until grep -q line ../other/logged 2>/dev/null; do sleep 0.05; done; "
 	for _, c := range []struct {
 		name, file, run string
 		extra           map[string]string
 		code            int
 	}{
-		{"always", "always\n", waitOther + "exit 7", nil, 7},
-		{"signal", "always\n", waitOther + "kill -TERM $$; sleep 1", nil, 128 + 15},
-		{"finish 125", "", waitOther + "exit 3", map[string]string{"finish": "#!/bin/sh\nexit 125\n"}, 3},
-		{"restart-limit", "", waitOther + "exit 4", map[string]string{"restart-limit": "1 60\n", "restart-backoff": "0.05 0.05 10\n"}, 4},
+		{"always", "always\n", "echo main >> out; sleep 0.3; exit 7", nil, 7},
+		{"signal", "always\n", "echo main >> out; sleep 0.3; kill -TERM $$; sleep 1", nil, 128 + 15},
+		{"finish 125", "", "echo main >> out; sleep 0.3; exit 3", map[string]string{"finish": "#!/bin/sh\nexit 125\n"}, 3},
+		{"restart-limit", "", "echo main >> out; exit 4", map[string]string{"restart-limit": "1 60\n", "restart-backoff": "0.05 0.05 10\n"}, 4},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			sd := t.TempDir()
