@@ -55,8 +55,13 @@ func TestTrampolineLimits(t *testing.T) {
 		t.Errorf("the service's limits are %q, want 37 %d", got, want.Max)
 	}
 	// It is the service's pid in status, and svc reaches it.
+	// (once the script, which wrote its limits, has exec'd sleep)
 	st := status(t, dir)
-	comm, _ := os.ReadFile("/proc/" + itoa(int(st.Pid)) + "/comm")
+	var comm []byte
+	apptest.PollOK(10*time.Second, func() bool {
+		comm, _ = os.ReadFile("/proc/" + itoa(int(st.Pid)) + "/comm")
+		return string(comm) == "sleep\n"
+	})
 	if string(comm) != "sleep\n" {
 		t.Errorf("the status names %d, %q", st.Pid, comm)
 	}
