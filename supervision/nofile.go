@@ -213,15 +213,15 @@ func openFDs() int {
 		if err != nil || got <= 0 {
 			break
 		}
-		for b := buf[:got]; len(b) >= direntName; {
-			reclen := int(b[direntReclen]) | int(b[direntReclen+1])<<8
-			if reclen < direntName || reclen > len(b) {
+		for b := buf[:got]; ; {
+			name, rest, ok := nextDirent(b)
+			if !ok {
 				break
 			}
-			if b[direntName] != '.' {
+			if len(name) > 0 && name[0] != '.' {
 				n++
 			}
-			b = b[reclen:]
+			b = rest
 		}
 	}
 	return n + 1 // the one just opened to count them is closed again

@@ -274,16 +274,15 @@ func (sc *Scanner) Scan(fromWatch bool) (launched int) {
 		if n <= 0 {
 			break
 		}
-		for b := sc.dirbuf[:n]; len(b) >= direntName; {
-			reclen := int(*(*uint16)(unsafe.Pointer(&b[direntReclen])))
-			if reclen < direntName || reclen > len(b) {
+		for b := sc.dirbuf[:n]; ; {
+			name, rest, ok := nextDirent(b)
+			if !ok {
 				break
 			}
-			name := b[direntName:reclen]
-			if i := bytes.IndexByte(name, 0); i >= 0 {
-				launched += sc.start(name[:i+1], fromWatch)
+			if name != nil {
+				launched += sc.start(name, fromWatch)
 			}
-			b = b[reclen:]
+			b = rest
 		}
 	}
 	for k, e := range sc.entries {
@@ -307,6 +306,26 @@ const (
 	direntName   = 19
 	dirbufSize   = 8192
 )
+
+// nextDirent splits the first struct linux_dirent64 off b: its name
+// with the NUL that ends it (nil when it has none), and the rest. ok is
+// false at the end of b or at a record that does not fit in it.
+func nextDirent(b []byte) (name, rest []byte, ok bool) {
+	if len(b) < direntName {
+		return nil, nil, false
+	}
+	reclen := int(*(*uint16)(unsafe.Pointer(&b[direntReclen])))
+	if reclen < direntName || reclen > len(b) {
+		return nil, nil, false
+	}
+	name = b[direntName:reclen]
+	if i := bytes.IndexByte(name, 0); i >= 0 {
+		name = name[:i+1]
+	} else {
+		name = nil
+	}
+	return name, b[reclen:], true
+}
 
 // reap forgets supervisors that have finished (after `svc -x`), so that
 // the scan starts new ones, as the reference restarts a supervise that
