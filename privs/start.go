@@ -142,3 +142,12 @@ func RecloseStdio() {
 		}
 	}
 }
+
+// IgnoredAtStart returns the signals that were ignored when the process
+// started (bit sig-1); none when the entry hook did not record them.
+func IgnoredAtStart() uint64 {
+	if startCaptured == 0 {
+		return 0
+	}
+	return startIgnored
+}

@@ -147,9 +147,13 @@ type spawn struct {
 	path  string
 	argv  []string
 	attr  *syscall.ProcAttr
-	pid   int
-	err   error
-	done  chan struct{}
+	// standIn, when not empty, is the message of a stand-in for a
+	// child whose exec fails (startStandIn): such a child may be
+	// forked without waiting for its exec (quickfork.go).
+	standIn string
+	pid     int
+	err     error
+	done    chan struct{}
 }
 
 // forkExec starts a child and registers owner for it before the reaper
@@ -161,8 +165,15 @@ type spawn struct {
 // parked on 8 KiB stacks instead of 2 KiB (forks are serialised by
 // syscall.ForkLock anyway).
 func (r *reaper) forkExec(owner childOwner, path string, argv []string, attr *syscall.ProcAttr) (int, error) {
+	return r.forkRun(owner, path, argv, attr, "")
+}
+
+// forkRun is forkExec for a child that, when its exec fails, turns into
+// the stand-in that reports standIn: the pid is known as soon as the
+// fork returns, as the reference's supervise knows it.
+func (r *reaper) forkRun(owner childOwner, path string, argv []string, attr *syscall.ProcAttr, standIn string) (int, error) {
 	r.start()
-	req := &spawn{owner: owner, path: path, argv: argv, attr: attr, done: make(chan struct{})}
+	req := &spawn{owner: owner, path: path, argv: argv, attr: attr, standIn: standIn, done: make(chan struct{})}
 	r.spawns <- req
 	<-req.done
 	return req.pid, req.err
@@ -170,10 +181,26 @@ func (r *reaper) forkExec(owner childOwner, path string, argv []string, attr *sy
 
 func (r *reaper) spawner() {
 	cleanSpawnMask()
+	var pool quickPool
 	for req := range r.spawns {
+		quick := pool.get()
+		usable := quick.prepare(req.path, req.argv, req.attr, req.standIn)
 		r.mu.Lock()
 		nofile.mu.Lock()
-		if lim, ok := nofile.trampoline(); ok {
+		forked := false
+		if usable {
+			if quick.nofile, usable = childNofile(); usable {
+				req.pid, req.err = quick.start()
+				// What a failed clone says (EAGAIN, or clone3's
+				// refusal of the cgroup, which the caller tries
+				// again without) is the start's, as ForkExec's.
+				forked = true
+			}
+		}
+		pool.put(quick, forked && req.err == nil)
+		if forked {
+			nofile.mu.Unlock()
+		} else if lim, ok := nofile.trampoline(); ok {
 			req.pid, req.err = forkTrampoline(lim, req.path, req.argv, req.attr)
 		} else {
 			req.pid, req.err = syscall.ForkExec(req.path, req.argv, req.attr)

@@ -28,17 +28,27 @@ func (s *Supervisor) fork() event {
 			}
 		}
 	}
-	msg := ""
+	// The reference's child prints this and exits 111 when it cannot
+	// exec ./run, and supervise treats that as a run that died: it is
+	// announced up with the child's pid, then reaped and restarted
+	// after the pause. The stand-in (a child that reports the failure)
+	// does the same here: the child itself turns into it, or, when
+	// ForkExec had to start ./run and reported the failure without a
+	// child, a new one.
+	msg, standIn := "unable to start "+s.dir+"/run", ""
+	if s.standIn {
+		standIn = msg
+	}
 	s.mu.Lock()
-	pid, err := procReaper.forkExec(s, "./run", runArgv, &attr)
+	pid, err := procReaper.forkRun(s, "./run", runArgv, &attr, standIn)
 	if isNoFiles(err) && growNofile(softLimit()+1) {
-		pid, err = procReaper.forkExec(s, "./run", runArgv, &attr)
+		pid, err = procReaper.forkRun(s, "./run", runArgv, &attr, standIn)
 	}
 	if err != nil && err != syscall.EAGAIN && !isNoFiles(err) && cgfd >= 0 {
 		// clone3 into a cgroup may be what failed (a kernel without
 		// it): once more without, and if that works, no cgroups.
 		attr.Sys.UseCgroupFD = false
-		if pid, err = procReaper.forkExec(s, "./run", runArgv, &attr); err == nil {
+		if pid, err = procReaper.forkRun(s, "./run", runArgv, &attr, standIn); err == nil {
 			s.m.x.cg.bad = true
 			s.report.Warn("unable to start "+s.dir+"/run in a cgroup, running it without one", nil)
 		}
@@ -47,12 +57,6 @@ func (s *Supervisor) fork() event {
 		unix.Close(cgfd)
 	}
 	if err != nil && err != syscall.EAGAIN && !isNoFiles(err) {
-		// The reference's child prints this and exits 111, and
-		// supervise treats that as a run that died: it is announced up
-		// with the child's pid, then reaped and restarted after the
-		// pause. Go reports a failed exec without a child, so a child
-		// that only reports the failure stands in for it.
-		msg = "unable to start " + s.dir + "/run"
 		if s.standIn {
 			if p, err2 := startStandIn(s, msg, err, stdio); err2 == nil {
 				pid, err = p, nil

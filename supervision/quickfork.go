@@ -1,0 +1,332 @@
+package supervision
+
+import (
+	"runtime"
+	"sync/atomic"
+	"syscall"
+	"unsafe"
+
+	"github.com/daemontools-go/daemontools/privs"
+	"golang.org/x/sys/unix"
+)
+
+// The reference's supervise forks and writes the new pid to status as
+// soon as fork returns, while the child is still on its way to exec
+// ./run. syscall.ForkExec cannot: it clones with CLONE_VFORK, so the
+// calling thread sleeps until the child has exec'd or failed, which on
+// a machine with an idle CPU costs two wake-ups of that CPU (the child
+// placed there, then the parent woken back) before the status can be
+// written. A plain fork does not wait, but in a process with several
+// threads every page the parent writes afterwards is copied, each copy
+// flushing the other CPUs' TLBs: measured, that doubled the time from t
+// to the new pid in status.
+//
+// So a start of ./run is cloned here with CLONE_VM and without
+// CLONE_VFORK (quickclone_linux_amd64.s): the child shares the memory,
+// runs on a stack of its own, does what ForkExec's child would have
+// done and execs, while the parent carries on at once. CLONE_CHILD_-
+// CLEARTID has the kernel clear quickChild.live when the child lets go
+// of the memory (at its exec, or its end), and only then is its
+// quickChild (and stack) used again. An exec that fails cannot be
+// reported to a parent that did not wait for it, so the child turns
+// itself into the stand-in (startStandIn), which reports the failure
+// and exits 111: the same pid, announced up and then reaped, as the
+// reference's child.
+//
+// The child runs without the Go runtime: only nosplit code and raw
+// system calls (no allocation, no locks, no stack growth), as the child
+// half of ForkExec, and it writes nothing but its own stack and its
+// quickChild. Signals stay blocked until their handlers (the runtime's,
+// the child has a copy of the table) are gone.
+
+// quickChild is everything the child needs, made before the clone.
+type quickChild struct {
+	live      int32   // 1 until the child has let go of the memory
+	path, dir *byte   // dir nil: stay where the parent is
+	argv      []*byte // NULL-terminated
+	envv      []*byte // NULL-terminated
+	fds       []int   // the child's descriptor i is fds[i]
+	setpgid   bool
+	cgroup    int             // >= 0: clone3 into this cgroup
+	nofile    *syscall.Rlimit // nil: the parent's open-files limit
+	mask      uint64          // the signal mask ./run starts with
+	ignored   uint64          // bit sig-1: ignored when svscan started
+	stack     []byte
+
+	// The stand-in: execs standPath with standArgv and standEnvv
+	// after writing the errno into errnoDigits (in standEnvv[0]).
+	standPath   *byte
+	standArgv   []*byte
+	standEnvv   []*byte
+	errnoDigits []byte
+}
+
+// quickStack is the child's stack: a few nosplit frames.
+const quickStack = 8 << 10
+
+// cloneArgs is struct clone_args, up to cgroup (CLONE_ARGS_SIZE_VER2).
+type cloneArgs struct {
+	flags, pidfd, childTID, parentTID, exitSignal, stack, stackSize, tls, setTID, setTIDSize, cgroup uint64
+}
+
+// quickPool holds the quickChild values the spawner made, for reuse once
+// their child has let go of them. Only the spawner uses it.
+type quickPool struct {
+	busy []*quickChild // children that may still be using theirs
+	free []*quickChild
+}
+
+// get returns a quickChild no child uses.
+func (p *quickPool) get() *quickChild {
+	kept := p.busy[:0]
+	for _, c := range p.busy {
+		if atomic.LoadInt32(&c.live) == 0 {
+			p.free = append(p.free, c)
+		} else {
+			kept = append(kept, c)
+		}
+	}
+	clear(p.busy[len(kept):])
+	p.busy = kept
+	if n := len(p.free); n > 0 {
+		c := p.free[n-1]
+		p.free = p.free[:n-1]
+		stack := c.stack
+		*c = quickChild{stack: stack}
+		return c
+	}
+	return &quickChild{stack: make([]byte, quickStack)}
+}
+
+// put gives c back: to the free ones if no child got it, else to the
+// busy ones until the child lets go.
+func (p *quickPool) put(c *quickChild, cloned bool) {
+	if cloned {
+		p.busy = append(p.busy, c)
+	} else {
+		p.free = append(p.free, c)
+	}
+}
+
+// prepare fills c in for a start of path, or reports false when this
+// start needs ForkExec: something is asked that the child here does not
+// do, or there is no stand-in to report a failed exec (none was asked
+// for, or /proc/self/exe is missing). standIn is the stand-in's message.
+// The open-files limit is the spawner's to fill in (childNofile), under
+// nofile.mu.
+func (c *quickChild) prepare(path string, argv []string, attr *syscall.ProcAttr, standIn string) bool {
+	if !quickClone || standIn == "" {
+		return false
+	}
+	c.cgroup = -1
+	if sys := attr.Sys; sys != nil {
+		if !onlyPgidCgroup(sys) {
+			return false
+		}
+		c.setpgid = sys.Setpgid
+		if sys.UseCgroupFD {
+			c.cgroup = sys.CgroupFD
+		}
+	}
+	if unix.Access(selfExe, unix.X_OK) != nil {
+		return false
+	}
+	var err error
+	if c.path, err = syscall.BytePtrFromString(path); err != nil {
+		return false
+	}
+	if c.argv, err = syscall.SlicePtrFromStrings(argv); err != nil {
+		return false
+	}
+	if c.envv, err = syscall.SlicePtrFromStrings(attr.Env); err != nil {
+		return false
+	}
+	if attr.Dir != "" {
+		if c.dir, err = syscall.BytePtrFromString(attr.Dir); err != nil {
+			return false
+		}
+	}
+	c.fds = make([]int, len(attr.Files))
+	for i, fd := range attr.Files {
+		c.fds[i] = int(fd)
+	}
+	// A signal ignored when this process started stays ignored in
+	// ./run, as through the reference's svscan and supervise, which
+	// leave every disposition alone but SIGCHLD's.
+	c.ignored = privs.IgnoredAtStart() &^ (1 << (syscall.SIGCHLD - 1))
+	// The stand-in's report: StandInReport reads the errno in decimal,
+	// here five digits with leading zeros.
+	env := []byte(StandInEnv + "=00000 " + standIn + "\x00")
+	c.errnoDigits = env[len(StandInEnv)+1 : len(StandInEnv)+6]
+	c.standEnvv = []*byte{&env[0], nil}
+	c.standPath, _ = syscall.BytePtrFromString(selfExe)
+	c.standArgv, _ = syscall.SlicePtrFromStrings([]string{"supervise"})
+	return true
+}
+
+// onlyPgidCgroup reports whether sys asks for nothing but Setpgid (to
+// the child's own group) and a cgroup.
+func onlyPgidCgroup(sys *syscall.SysProcAttr) bool {
+	return sys.Chroot == "" && sys.Credential == nil && !sys.Ptrace && !sys.Setsid &&
+		sys.Pgid == 0 && !sys.Setctty && !sys.Noctty && !sys.Foreground && sys.Pdeathsig == 0 &&
+		sys.Cloneflags == 0 && sys.Unshareflags == 0 && sys.UidMappings == nil && sys.GidMappings == nil &&
+		len(sys.AmbientCaps) == 0 && sys.PidFD == nil
+}
+
+// childNofile is the open-files limit a child must be given: nil when it
+// is the parent's. The Go runtime raised the soft limit at start-up
+// (to one short of the hard one) and gives children of ForkExec back
+// the one it found; here the entry hook's record of it stands in for the
+// runtime's. Without that record, a limit one short of the hard one may
+// be the runtime's, and what it replaced is unknown: false. The caller
+// holds nofile.mu.
+func childNofile() (*syscall.Rlimit, bool) {
+	if nofile.raised {
+		lim := nofile.inherited
+		return &lim, true
+	}
+	if lim, ok := privs.StartNofile(); ok {
+		return &lim, true
+	}
+	var lim syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim) != nil || lim.Cur == lim.Max-1 {
+		return nil, false
+	}
+	return nil, true
+}
+
+// start clones the child and returns its pid. The clone happens under
+// syscall.ForkLock (so that no descriptor made meanwhile without
+// close-on-exec leaks into it, as with ForkExec) with every signal
+// blocked on this thread: the child inherits the mask, and keeps it
+// until its handlers are the defaults.
+func (c *quickChild) start() (int, error) {
+	c.live = 1
+	top := uintptr(unsafe.Pointer(&c.stack[len(c.stack)-1])) &^ 15
+	flags := uintptr(unix.CLONE_VM | unix.CLONE_CHILD_CLEARTID)
+	var ca *cloneArgs
+	if c.cgroup >= 0 {
+		base := uintptr(unsafe.Pointer(&c.stack[0]))
+		ca = &cloneArgs{flags: uint64(flags) | unix.CLONE_INTO_CGROUP, childTID: uint64(uintptr(unsafe.Pointer(&c.live))),
+			exitSignal: uint64(syscall.SIGCHLD), stack: uint64(base), stackSize: uint64(top - base), cgroup: uint64(c.cgroup)}
+	}
+	syscall.ForkLock.Lock()
+	runtime.LockOSThread()
+	all, old := ^uint64(0), uint64(0)
+	syscall.RawSyscall6(syscall.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, uintptr(unsafe.Pointer(&all)), uintptr(unsafe.Pointer(&old)), 8, 0, 0)
+	c.mask = old
+	var pid, errno uintptr
+	if ca != nil {
+		pid, errno = cloneRun(unix.SYS_CLONE3, uintptr(unsafe.Pointer(ca)), unsafe.Sizeof(*ca), 0, 0, 0, c)
+	} else {
+		pid, errno = cloneRun(syscall.SYS_CLONE, flags|uintptr(syscall.SIGCHLD), top, 0, uintptr(unsafe.Pointer(&c.live)), 0, c)
+	}
+	syscall.RawSyscall6(syscall.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, uintptr(unsafe.Pointer(&old)), 0, 8, 0, 0)
+	runtime.UnlockOSThread()
+	syscall.ForkLock.Unlock()
+	runtime.KeepAlive(ca)
+	if errno != 0 {
+		c.live = 0
+		return 0, syscall.Errno(errno)
+	}
+	return int(pid), nil
+}
+
+// quickChildMain is the child, on its own stack (cloneRun calls it). It
+// sets itself up as c says and execs c.path, or the stand-in with the
+// errno of what failed; it never returns.
+//
+//go:nosplit
+//go:norace
+func quickChildMain(c *quickChild) {
+	var (
+		sig           uintptr
+		err           syscall.Errno
+		i, fd, nextfd int
+		dfl, ign, old [4]uint64
+		e             uint32
+	)
+	// The runtime's handlers go first (a signal ignored now stays
+	// ignored, as across exec), then the mask.
+	ign[0] = 1 // SIG_IGN
+	for sig = 1; sig <= 64; sig++ {
+		if sig == uintptr(syscall.SIGKILL) || sig == uintptr(syscall.SIGSTOP) {
+			continue
+		}
+		if _, _, err = syscall.RawSyscall6(syscall.SYS_RT_SIGACTION, sig, 0, uintptr(unsafe.Pointer(&old)), 8, 0, 0); err == 0 && old[0] > 1 {
+			if c.ignored&(1<<(sig-1)) != 0 {
+				syscall.RawSyscall6(syscall.SYS_RT_SIGACTION, sig, uintptr(unsafe.Pointer(&ign)), 0, 8, 0, 0)
+			} else {
+				syscall.RawSyscall6(syscall.SYS_RT_SIGACTION, sig, uintptr(unsafe.Pointer(&dfl)), 0, 8, 0, 0)
+			}
+		}
+	}
+	syscall.RawSyscall6(syscall.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, uintptr(unsafe.Pointer(&c.mask)), 0, 8, 0, 0)
+	if c.setpgid {
+		if _, _, err = syscall.RawSyscall(syscall.SYS_SETPGID, 0, 0, 0); err != 0 {
+			goto failed
+		}
+	}
+	if c.dir != nil {
+		if _, _, err = syscall.RawSyscall(syscall.SYS_CHDIR, uintptr(unsafe.Pointer(c.dir)), 0, 0); err != 0 {
+			goto failed
+		}
+	}
+	// As ForkExec: first every descriptor that a lower one would
+	// overwrite moves out of the way, then each is put in its place
+	// (without close-on-exec).
+	nextfd = len(c.fds)
+	for i = 0; i < len(c.fds); i++ {
+		if c.fds[i] > nextfd {
+			nextfd = c.fds[i]
+		}
+	}
+	nextfd++
+	for i = 0; i < len(c.fds); i++ {
+		if fd = c.fds[i]; fd >= 0 && fd < i {
+			if _, _, err = syscall.RawSyscall(syscall.SYS_DUP3, uintptr(fd), uintptr(nextfd), syscall.O_CLOEXEC); err != 0 {
+				goto failed
+			}
+			c.fds[i] = nextfd
+			nextfd++
+		}
+	}
+	for i = 0; i < len(c.fds); i++ {
+		fd = c.fds[i]
+		switch {
+		case fd < 0:
+			syscall.RawSyscall(syscall.SYS_CLOSE, uintptr(i), 0, 0)
+		case fd == i:
+			if _, _, err = syscall.RawSyscall(syscall.SYS_FCNTL, uintptr(fd), syscall.F_SETFD, 0); err != 0 {
+				goto failed
+			}
+		default:
+			if _, _, err = syscall.RawSyscall(syscall.SYS_DUP3, uintptr(fd), uintptr(i), 0); err != 0 {
+				goto failed
+			}
+		}
+	}
+	for i = len(c.fds); i < 3; i++ {
+		syscall.RawSyscall(syscall.SYS_CLOSE, uintptr(i), 0, 0)
+	}
+	if c.nofile != nil {
+		syscall.RawSyscall6(syscall.SYS_PRLIMIT64, 0, syscall.RLIMIT_NOFILE, uintptr(unsafe.Pointer(c.nofile)), 0, 0, 0)
+	}
+	_, _, err = syscall.RawSyscall(syscall.SYS_EXECVE, uintptr(unsafe.Pointer(c.path)), uintptr(unsafe.Pointer(&c.argv[0])), uintptr(unsafe.Pointer(&c.envv[0])))
+
+failed:
+	// The stand-in reports err, on the descriptors it finds (those of
+	// ./run, if they were set up), none of them beyond 2.
+	e = uint32(err)
+	for i = len(c.errnoDigits) - 1; i >= 0; i-- {
+		c.errnoDigits[i] = byte('0' + e%10)
+		e /= 10
+	}
+	for i = 3; i < len(c.fds); i++ {
+		syscall.RawSyscall(syscall.SYS_CLOSE, uintptr(i), 0, 0)
+	}
+	syscall.RawSyscall(syscall.SYS_EXECVE, uintptr(unsafe.Pointer(c.standPath)), uintptr(unsafe.Pointer(&c.standArgv[0])), uintptr(unsafe.Pointer(&c.standEnvv[0])))
+	for {
+		syscall.RawSyscall(syscall.SYS_EXIT_GROUP, 111, 0, 0)
+	}
+}
