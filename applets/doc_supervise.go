@@ -171,12 +171,15 @@ A regular file as dir/supervise/control [from ours]
 A ./run that cannot be executed, without /proc [from ours]
     The reference's forked child prints "supervise: fatal: unable to
     start dir/run: ERR" and exits 111, so svstat shows the service up
-    with that child's pid until the retry a second later. Go reports
-    a failed exec without leaving a child, so a short-lived stand-in
-    (this executable again, through /proc/self/exe) prints the line
-    and exits 111, and the status is the reference's. Where /proc is
-    not mounted, supervise prints the line itself and the service
-    shows as down while it is retried.
+    with that child's pid until the retry a second later. Ours
+    clones the child without waiting for its exec, as the reference
+    forks it; a child whose exec fails turns itself into a stand-in
+    (this executable again, through /proc/self/exe) that prints the
+    line and exits 111, so the pid and the status are the
+    reference's. Where /proc is not mounted, ./run is started with
+    Go's ForkExec, which reports a failed exec without a child:
+    supervise prints the line itself and the service shows as down
+    while it is retried.
 
 EXTENSIONS
 

@@ -53,8 +53,8 @@ func scanners(c *ctx) []scanner {
 // coldNofile is the open-files limit of the second cold start of ours:
 // too few descriptors for 1000 services, so that svscan raises its own
 // limit (the hard one too, which takes CAP_SYS_RESOURCE) and then
-// starts every child through the trampoline that gives it the
-// inherited limit back.
+// gives every child the inherited limit back (the child that execs
+// ./run sets it, the trampoline does for the other children).
 const coldNofile = 1024
 
 // The floors: 1000 starts with no supervisor, by a plain shell loop
@@ -67,9 +67,9 @@ const (
 
 // coldStarters are what the 1000-service cold start times: the floors
 // first, then every scanner, then ours starting its children through
-// the trampoline. Without CAP_SYS_RESOURCE svscan cannot raise a hard
+// a raised limit. Without CAP_SYS_RESOURCE svscan cannot raise a hard
 // limit, so under coldNofile it could hold only about a quarter of the
-// services; the trampoline is then forced as a live upgrade of a
+// services; the raised limit is then forced as a live upgrade of a
 // raised svscan forces it (the old one hands over the limit it
 // inherited), and every child starts under 1024 descriptors all the
 // same.
@@ -91,7 +91,7 @@ func coldStarters(c *ctx) []scanner {
 	} else {
 		var lim syscall.Rlimit
 		syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)
-		tramp.name = "ours, trampoline (forced)"
+		tramp.name = "ours, raised limit (forced)"
 		tramp.env = func(string) []string {
 			return []string{
 				supervision.HandoverEnv + "=-",
@@ -453,7 +453,7 @@ func coldStarts(c *ctx, fifo string) error {
 		fmt.Println(line)
 	}
 	if strings.Contains(runnable[len(runnable)-1].name, "forced") {
-		fmt.Printf("   (no CAP_SYS_RESOURCE here, so svscan cannot raise a hard limit: the trampoline is forced as after\n"+
+		fmt.Printf("   (no CAP_SYS_RESOURCE here, so svscan cannot raise a hard limit: the raised limit is forced as after\n"+
 			"   a live upgrade of a svscan that had raised its limit, with an inherited soft limit of %d)\n", coldNofile)
 	}
 	return nil

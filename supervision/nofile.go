@@ -27,13 +27,15 @@ import (
 // one the Go runtime set at start-up, the runtime's own bookkeeping
 // gives every child the inherited soft limit back. Once svscan has
 // raised its hard limit nothing in ForkExec can lower a child's, so from
-// then on every child is started through the trampoline (privs), which
-// sets the inherited limit and execs the program before any of it runs.
+// then on every child ForkExec starts goes through the trampoline
+// (privs), which sets the inherited limit and execs the program before
+// any of it runs. The child that execs ./run (quickfork.go) sets the
+// limit itself.
 
 type nofileState struct {
 	// mu is held by growNofile, and by the spawner from its look at
 	// raised to the end of the fork, so that no child is forked with
-	// a raised limit and without the trampoline.
+	// a raised limit and without the inherited one to set.
 	mu        sync.Mutex
 	inherited syscall.Rlimit // what every child must start with
 	known     bool           // inherited has been learnt
