@@ -117,7 +117,9 @@ func TestQuickForkChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer null.Close()
-	script := `pwd; echo "$A"; set -- $(cat /proc/$$/stat); echo "$1 $5"; grep -E '^Sig(Blk|Ign)' /proc/$$/status; echo err >&2`
+	// The dispositions are read by the shell's own process (exec):
+	// dash blocks every signal while it forks.
+	script := `pwd; echo "$A"; set -- $(cat /proc/$$/stat); echo "$1 $5"; echo err >&2; exec grep -E '^Sig(Blk|Ign)' /proc/self/status`
 	o := &exitOwner{ws: make(chan syscall.WaitStatus, 1)}
 	attr := &syscall.ProcAttr{Dir: dir, Env: []string{"A=a b"}, Files: []uintptr{null.Fd(), w.Fd(), w.Fd()},
 		Sys: &syscall.SysProcAttr{Setpgid: true}}
@@ -140,15 +142,15 @@ func TestQuickForkChild(t *testing.T) {
 	if p := strconv.Itoa(pid); lines[2] != p+" "+p {
 		t.Errorf("pid and process group %q, want %d in a group of its own", lines[2], pid)
 	}
-	if lines[3] != "SigBlk:\t0000000000000000" {
-		t.Errorf("blocked: %q", lines[3])
+	if lines[3] != "err" {
+		t.Errorf("stderr line %q", lines[3])
 	}
-	ign, _ := strconv.ParseUint(strings.TrimPrefix(lines[4], "SigIgn:\t"), 16, 64)
+	if lines[4] != "SigBlk:\t0000000000000000" {
+		t.Errorf("blocked: %q", lines[4])
+	}
+	ign, _ := strconv.ParseUint(strings.TrimPrefix(lines[5], "SigIgn:\t"), 16, 64)
 	if ign&(1<<(syscall.SIGUSR2-1)) == 0 || ign&(1<<(syscall.SIGPIPE-1)) != 0 {
-		t.Errorf("ignored: %q, want USR2 and not PIPE", lines[4])
-	}
-	if lines[5] != "err" {
-		t.Errorf("stderr line %q", lines[5])
+		t.Errorf("ignored: %q, want USR2 and not PIPE", lines[5])
 	}
 }
 
@@ -183,5 +185,33 @@ func TestQuickPool(t *testing.T) {
 	}
 	if len(p.busy) != 1 || p.busy[0] != held {
 		t.Errorf("busy %v", p.busy)
+	}
+}
+
+// Once svscan's limit is raised, the cloned child sets the inherited
+// open-files limit itself, soft and hard, before it execs ./run.
+func TestQuickForkNofile(t *testing.T) {
+	quickReady(t)
+	var lim syscall.Rlimit
+	syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim)
+	want := syscall.Rlimit{Cur: 37, Max: min(lim.Max, 191)}
+	withTrampoline(t, want)
+	dir := t.TempDir()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	o := &exitOwner{ws: make(chan syscall.WaitStatus, 1)}
+	attr := &syscall.ProcAttr{Dir: dir, Files: []uintptr{w.Fd(), w.Fd(), w.Fd()}}
+	_, err = procReaper.forkRun(o, "/bin/sh", []string{"sh", "-c", `echo "$(ulimit -n) $(ulimit -Hn)"`}, attr, "unable to start")
+	w.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, _ := io.ReadAll(r)
+	o.wait(t)
+	if string(out) != "37 "+strconv.Itoa(int(want.Max))+"\n" {
+		t.Errorf("the child's limits are %q, want 37 %d", out, want.Max)
 	}
 }
