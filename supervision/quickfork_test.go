@@ -35,6 +35,21 @@ func (o *exitOwner) wait(t *testing.T) syscall.WaitStatus {
 	}
 }
 
+// pipeAndNull returns a pipe, whose read end is closed at the end of
+// the test, and /dev/null.
+func pipeAndNull(t *testing.T) (r, w, null *os.File) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	if null, err = os.Open(os.DevNull); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { null.Close() })
+	return r, w, null
+}
+
 var quickOnce sync.Once
 
 // quickReady lets this test binary, which has no entry hook's record of
@@ -71,16 +86,7 @@ func quickReady(t *testing.T) {
 func TestQuickForkStandIn(t *testing.T) {
 	quickReady(t)
 	dir := t.TempDir()
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	null, err := os.Open(os.DevNull)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer null.Close()
+	r, w, null := pipeAndNull(t)
 	o := &exitOwner{ws: make(chan syscall.WaitStatus, 1)}
 	msg := "unable to start " + dir + "/run"
 	attr := &syscall.ProcAttr{Dir: dir, Files: []uintptr{null.Fd(), null.Fd(), w.Fd(), w.Fd()}}
@@ -107,16 +113,7 @@ func TestQuickForkChild(t *testing.T) {
 	signal.Ignore(syscall.SIGUSR2)
 	defer signal.Reset(syscall.SIGUSR2)
 	dir := t.TempDir()
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	null, err := os.Open(os.DevNull)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer null.Close()
+	r, w, null := pipeAndNull(t)
 	// The dispositions are read by the shell's own process (exec):
 	// dash blocks every signal while it forks.
 	script := `pwd; echo "$A"; set -- $(cat /proc/$$/stat); echo "$1 $5"; echo err >&2; exec grep -E '^Sig(Blk|Ign)' /proc/self/status`
@@ -197,14 +194,10 @@ func TestQuickForkNofile(t *testing.T) {
 	want := syscall.Rlimit{Cur: 37, Max: min(lim.Max, 191)}
 	withTrampoline(t, want)
 	dir := t.TempDir()
-	r, w, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
+	r, w, _ := pipeAndNull(t)
 	o := &exitOwner{ws: make(chan syscall.WaitStatus, 1)}
 	attr := &syscall.ProcAttr{Dir: dir, Files: []uintptr{w.Fd(), w.Fd(), w.Fd()}}
-	_, err = procReaper.forkRun(o, "/bin/sh", []string{"sh", "-c", `echo "$(ulimit -n) $(ulimit -Hn)"`}, attr, "unable to start")
+	_, err := procReaper.forkRun(o, "/bin/sh", []string{"sh", "-c", `echo "$(ulimit -n) $(ulimit -Hn)"`}, attr, "unable to start")
 	w.Close()
 	if err != nil {
 		t.Fatal(err)

@@ -48,16 +48,19 @@ func readStatus(t *testing.T, dir string) supervision.Status {
 }
 
 func supervise(t *testing.T, dir string) *apptest.Proc {
-	cmd := exec.Command(filepath.Join(apptest.BinDir(t), "supervise"), dir)
-	// Files, not pipes: Wait must not wait for an orphaned service to
-	// close its copy of a pipe.
+	return apptest.Start(t, toNull(t, exec.Command(filepath.Join(apptest.BinDir(t), "supervise"), dir)))
+}
+
+// toNull sends cmd's output to /dev/null. Files, not pipes: Wait must
+// not wait for an orphaned service to close its copy of a pipe.
+func toNull(t *testing.T, cmd *exec.Cmd) *exec.Cmd {
 	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { null.Close() })
 	cmd.Stdout, cmd.Stderr = null, null
-	return apptest.Start(t, cmd)
+	return cmd
 }
 
 // SIGKILL of supervise leaves the service running, as with the
