@@ -221,6 +221,13 @@ func (c *quickChild) start() (int, error) {
 	} else {
 		pid, errno = cloneRun(syscall.SYS_CLONE, flags|uintptr(syscall.SIGCHLD), top, 0, uintptr(unsafe.Pointer(&c.live)), 0, c)
 	}
+	if errno == 0 && c.setpgid {
+		// The group exists before the pid is announced, as after
+		// ForkExec: a signal to it (timeout-kill's) cannot come too
+		// early. Once the child has exec'd, this fails (EACCES) and
+		// the child has done it.
+		syscall.Setpgid(int(pid), int(pid))
+	}
 	syscall.RawSyscall6(syscall.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, uintptr(unsafe.Pointer(&old)), 0, 8, 0, 0)
 	runtime.UnlockOSThread()
 	syscall.ForkLock.Unlock()

@@ -109,16 +109,19 @@ func TestSdNotify(t *testing.T) {
 	writeFiles(t, dir, map[string]string{"sd-notify": ""})
 	start(t, dir)
 	st := waitStatus(t, dir, "starting", func(st Status) bool { return st.Ext.Phase == PhaseStarting })
-	// The kernel closes the exec-error pipe, which ends the fork, before
-	// it sets up the new image's environment: /proc/PID/environ is
-	// empty for that moment, so read it until it is not.
+	// The pid is announced as soon as the clone returns, as the
+	// reference's after fork: until the child's exec, /proc/PID/environ
+	// is this process's (the memory is shared), and for a moment within
+	// the exec it is empty. So read it until it is ./run's.
 	var b []byte
-	apptest.Poll(t, 10*time.Second, "the service's environment", func() bool {
+	if !apptest.PollOK(10*time.Second, func() bool {
 		b, _ = os.ReadFile("/proc/" + itoa(int(st.Pid)) + "/environ")
-		return len(b) > 0
-	})
+		return strings.Contains(string(b), "NOTIFY_SOCKET=")
+	}) {
+		t.Fatalf("the service's environment lacks NOTIFY_SOCKET: %q", b)
+	}
 	if !strings.Contains(string(b), "NOTIFY_SOCKET=@daemontools/notify/") {
-		t.Errorf("the service's environment lacks NOTIFY_SOCKET: %q", b)
+		t.Errorf("the service's NOTIFY_SOCKET is not ours: %q", b)
 	}
 	os.WriteFile(filepath.Join(dir, "go"), nil, 0o644)
 	st = waitStatus(t, dir, "ready after READY=1", ready)
