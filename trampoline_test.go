@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -44,7 +45,7 @@ func TestTrampoline(t *testing.T) {
 		report := make([]byte, 8)
 		n, _ := r.Read(report)
 		r.Close()
-		want := "37 " + itoa(hard) + " zero one kept\n"
+		want := "37 " + strconv.FormatUint(hard, 10) + " zero one kept\n"
 		if err != nil || string(out) != want || n != 0 {
 			t.Errorf("%s: %v, %q (want %q), %d bytes reported", exe, err, out, want, n)
 		}
@@ -108,18 +109,5 @@ func TestTrampolineBeforeRuntime(t *testing.T) {
 	}
 	if execs != 3 || strings.Join(calls, " ") != "prlimit64 fcntl" {
 		t.Errorf("%d execs, between the trampoline's and the program's: %q\n%s", execs, calls, b)
-	}
-}
-
-func itoa(n uint64) string {
-	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			return string(b[i:])
-		}
 	}
 }

@@ -154,9 +154,8 @@ func (c *quickChild) prepare(path string, argv []string, attr *syscall.ProcAttr,
 	// ./run, as through the reference's svscan and supervise, which
 	// leave every disposition alone but SIGCHLD's.
 	c.ignored = privs.IgnoredAtStart() &^ (1 << (syscall.SIGCHLD - 1))
-	// The stand-in's report: StandInReport reads the errno in decimal,
-	// here five digits with leading zeros.
-	env := []byte(StandInEnv + "=00000 " + standIn + "\x00")
+	// The stand-in's report, with the errno's digits to fill in.
+	env := append(standInVar(0, standIn), 0)
 	c.errnoDigits = env[len(StandInEnv)+1 : len(StandInEnv)+6]
 	c.standEnvv = []*byte{&env[0], nil}
 	c.standPath, _ = syscall.BytePtrFromString(selfExe)
@@ -181,8 +180,7 @@ func onlyPgidCgroup(sys *syscall.SysProcAttr) bool {
 // be the runtime's, and what it replaced is unknown: false. The caller
 // holds nofile.mu.
 func childNofile() (*syscall.Rlimit, bool) {
-	if nofile.raised {
-		lim := nofile.inherited
+	if lim, raised := nofile.trampoline(); raised {
 		return &lim, true
 	}
 	if lim, ok := privs.StartNofile(); ok {
@@ -233,7 +231,6 @@ func (c *quickChild) start() (int, error) {
 	syscall.ForkLock.Unlock()
 	runtime.KeepAlive(ca)
 	if errno != 0 {
-		c.live = 0
 		return 0, syscall.Errno(errno)
 	}
 	return int(pid), nil
@@ -251,7 +248,6 @@ func quickChildMain(c *quickChild) {
 		err           syscall.Errno
 		i, fd, nextfd int
 		dfl, ign, old [4]uint64
-		e             uint32
 	)
 	// The runtime's handlers go first (a signal ignored now stays
 	// ignored, as across exec), then the mask.
@@ -324,11 +320,7 @@ func quickChildMain(c *quickChild) {
 failed:
 	// The stand-in reports err, on the descriptors it finds (those of
 	// ./run, if they were set up), none of them beyond 2.
-	e = uint32(err)
-	for i = len(c.errnoDigits) - 1; i >= 0; i-- {
-		c.errnoDigits[i] = byte('0' + e%10)
-		e /= 10
-	}
+	putErrno(c.errnoDigits, uint32(err))
 	for i = 3; i < len(c.fds); i++ {
 		syscall.RawSyscall(syscall.SYS_CLOSE, uintptr(i), 0, 0)
 	}

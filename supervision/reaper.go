@@ -187,18 +187,14 @@ func (r *reaper) spawner() {
 		usable := quick.prepare(req.path, req.argv, req.attr, req.standIn)
 		r.mu.Lock()
 		nofile.mu.Lock()
-		forked := false
 		if usable {
-			if quick.nofile, usable = childNofile(); usable {
-				req.pid, req.err = quick.start()
-				// What a failed clone says (EAGAIN, or clone3's
-				// refusal of the cgroup, which the caller tries
-				// again without) is the start's, as ForkExec's.
-				forked = true
-			}
+			quick.nofile, usable = childNofile()
 		}
-		pool.put(quick, forked && req.err == nil)
-		if forked {
+		if usable {
+			// What a failed clone says (EAGAIN, or clone3's refusal
+			// of the cgroup, which the caller tries again without) is
+			// the start's, as ForkExec's.
+			req.pid, req.err = quick.start()
 			nofile.mu.Unlock()
 		} else if lim, ok := nofile.trampoline(); ok {
 			req.pid, req.err = forkTrampoline(lim, req.path, req.argv, req.attr)
@@ -206,6 +202,7 @@ func (r *reaper) spawner() {
 			req.pid, req.err = syscall.ForkExec(req.path, req.argv, req.attr)
 			nofile.mu.Unlock()
 		}
+		pool.put(quick, usable && req.err == nil)
 		if req.err == nil {
 			r.owners[req.pid] = req.owner
 		}

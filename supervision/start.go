@@ -106,15 +106,36 @@ func (s *Supervisor) fork() event {
 
 // StandInEnv names the variable that makes the supervise applet, run
 // with no argument, report a failure and exit 111: the stand-in for a
-// child whose exec of ./run failed. Its value is the errno in decimal,
-// a space, and the message.
+// child whose exec of ./run failed. Its value is the errno in five
+// decimal digits, a space, and the message.
 const StandInEnv = "DAEMONTOOLS_SUPERVISE_REPORT"
+
+// standInVar is the stand-in's variable reporting errno and msg. The
+// errno's digits are b[len(StandInEnv)+1:][:5], where a cloned child
+// whose exec fails writes its own (quickfork.go).
+func standInVar(errno syscall.Errno, msg string) []byte {
+	b := []byte(StandInEnv + "=00000 " + msg)
+	putErrno(b[len(StandInEnv)+1:len(StandInEnv)+6], uint32(errno))
+	return b
+}
+
+// putErrno writes e into b in decimal, with leading zeros. The cloned
+// child calls it, so it is nosplit and not instrumented.
+//
+//go:nosplit
+//go:norace
+func putErrno(b []byte, e uint32) {
+	for i := len(b) - 1; i >= 0; i-- {
+		b[i] = byte('0' + e%10)
+		e /= 10
+	}
+}
 
 var selfExe = "/proc/self/exe"
 
 func startStandIn(owner childOwner, msg string, err error, stdio []uintptr) (int, error) {
 	errno, _ := err.(syscall.Errno)
-	value := StandInEnv + "=" + strconv.Itoa(int(errno)) + " " + msg
+	value := string(standInVar(errno, msg))
 	attr := syscall.ProcAttr{Dir: "/", Env: []string{value}, Files: stdio}
 	return procReaper.forkExec(owner, selfExe, []string{"supervise"}, &attr)
 }
