@@ -10,7 +10,9 @@
 // ignored, and which of fds 0-2 are closed. Then it jumps to the
 // runtime's own entry point with the registers and the stack exactly as
 // the kernel left them (only AX, CX, DX, SI, DI, R8, R10, R11, R12 and
-// R13 are used, none of which the runtime's entry reads).
+// R13 are used, none of which the runtime's entry reads). Last, it maps
+// in the pages the runtime is about to fault in one by one
+// (populate.go).
 TEXT ·entry(SB),NOSPLIT|NOFRAME,$0-0
 	// Started as the open-files trampoline (nofile.go)? argc >= 6 and
 	// argv[0] is trampolineName.
@@ -170,5 +172,90 @@ fdnext:
 	CMPQ	R12, $3
 	JNE	fdloop
 
+	// What to map in before the runtime starts (populate.go): R12 is
+	// the class of the applet argv names, found in populateClasses.
+	// DI is the name: the base name of argv[0], or argv[1] after
+	// "daemontools" (R13 counts the lookups, two at most).
+	MOVQ	$0, R12
+	MOVQ	0(SP), AX
+	TESTQ	AX, AX
+	JEQ	populate
+	MOVQ	8(SP), SI
+	MOVQ	SI, DI
+base:
+	MOVBLZX	(SI), AX
+	INCQ	SI
+	TESTL	AX, AX
+	JEQ	lookup0
+	CMPL	AX, $47 // '/'
+	JNE	base
+	MOVQ	SI, DI
+	JMP	base
+lookup0:
+	MOVQ	$0, R13
+lookup:
+	INCQ	R13
+	LEAQ	·populateClasses(SB), R8
+entryclass:
+	MOVBLZX	(R8), R10
+	TESTL	R10, R10
+	JEQ	populate
+	LEAQ	1(R8), SI
+	MOVQ	DI, R11
+cmp:
+	MOVBLZX	(SI), AX
+	MOVBLZX	(R11), CX
+	CMPL	AX, CX
+	JNE	skip
+	TESTL	AX, AX
+	JEQ	matched
+	INCQ	SI
+	INCQ	R11
+	JMP	cmp
+skip:
+	MOVBLZX	(SI), AX
+	INCQ	SI
+	TESTL	AX, AX
+	JNE	skip
+	MOVQ	SI, R8
+	JMP	entryclass
+matched:
+	CMPQ	R10, $3 // populateArgv1
+	JNE	classed
+	CMPQ	R13, $1
+	JNE	populate
+	CMPQ	0(SP), $2
+	JLT	populate
+	MOVQ	16(SP), DI
+	JMP	lookup
+classed:
+	MOVQ	R10, R12
+
+populate:
+	// madvise(text, etext-text, MADV_POPULATE_READ)
+	LEAQ	runtime·text(SB), DI
+	ANDQ	$~4095, DI
+	LEAQ	runtime·etext(SB), SI
+	SUBQ	DI, SI
+	MOVQ	$22, DX
+	MOVQ	$28, AX
+	SYSCALL
+	CMPQ	R12, $1 // populateText
+	JEQ	done
+	// madvise(noptrdata, edata-noptrdata, MADV_POPULATE_WRITE), or up
+	// to the end of the bss
+	LEAQ	runtime·noptrdata(SB), DI
+	ANDQ	$~4095, DI
+	LEAQ	runtime·end(SB), SI
+	CMPQ	R12, $2 // populateData
+	JNE	write
+	LEAQ	runtime·edata(SB), SI
+write:
+	SUBQ	DI, SI
+	MOVQ	$23, DX
+	MOVQ	$28, AX
+	SYSCALL
+
+done:
 	MOVQ	$1, ·startCaptured(SB)
 	JMP	_rt0_amd64_linux(SB)

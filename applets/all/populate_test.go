@@ -1,0 +1,133 @@
+package all
+
+import (
+	"bufio"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/daemontools-go/daemontools/applets/apptest"
+)
+
+// segment is one mapping of the executable, as /proc/PID/smaps shows it.
+type segment struct {
+	perms           string
+	size, rss, anon int // KiB
+}
+
+// segments returns pid's text, file-backed data and bss mappings of
+// the executable exe: the r-xp and rw-p mappings of the file, and the
+// anonymous mapping that starts where the data ends.
+func segments(t *testing.T, pid int, exe string) (text, data, bss segment) {
+	t.Helper()
+	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/smaps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var cur *segment
+	var dataEnd string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) >= 5 && strings.Contains(fields[0], "-") && !strings.HasSuffix(fields[0], ":") {
+			cur = nil
+			span := strings.SplitN(fields[0], "-", 2)
+			path := ""
+			if len(fields) >= 6 {
+				path = fields[5]
+			}
+			switch {
+			case path == exe && fields[1] == "r-xp":
+				text.perms, cur = fields[1], &text
+			case path == exe && fields[1] == "rw-p":
+				data.perms, cur, dataEnd = fields[1], &data, span[1]
+			case path == "" && span[0] == dataEnd && bss.perms == "":
+				bss.perms, cur = fields[1], &bss
+			}
+			continue
+		}
+		if cur == nil || len(fields) < 2 {
+			continue
+		}
+		n, _ := strconv.Atoi(fields[1])
+		switch fields[0] {
+		case "Size:":
+			cur.size = n
+		case "Rss:":
+			cur.rss = n
+		case "Anonymous:":
+			cur.anon = n
+		}
+	}
+	if text.perms == "" || data.perms == "" || bss.perms == "" {
+		t.Fatalf("pid %d: no text, data or bss mapping of %s in its smaps (text %v, data %v, bss %v)", pid, exe, text, data, bss)
+	}
+	return text, data, bss
+}
+
+// The entry point maps in the executable's text for every applet, and
+// its data and bss by what the applet is (privs/populate.go): all of
+// them for a short-lived one, the file-backed data and not the bss for
+// a chain loader (here envdir, running tai64n in its own process), and
+// neither for a long-lived one.
+func TestStartPopulates(t *testing.T) {
+	if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
+		t.Skip("the entry point is linux/amd64 only")
+	}
+	var page [1]byte
+	if _, _, e := syscall.Syscall(syscall.SYS_MADVISE, uintptr(unsafe.Pointer(&page[0]))&^4095, 4096, 22 /* MADV_POPULATE_READ */); e != 0 {
+		t.Skipf("this kernel has no MADV_POPULATE_READ (%v): before 5.14", e)
+	}
+	bin := apptest.PlainBinDir(t)
+	exe, err := filepath.EvalSymlinks(filepath.Join(bin, "daemontools"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs, env := t.TempDir(), t.TempDir()
+	for _, c := range []struct {
+		name      string
+		argv      []string
+		data, bss bool // whole
+	}{
+		{"tai64n", []string{"tai64n"}, true, true},
+		{"daemontools tai64n", []string{"daemontools", "tai64n"}, true, true},
+		{"envdir DIR tai64n", []string{"envdir", env, filepath.Join(bin, "tai64n")}, true, false},
+		{"multilog", []string{"multilog", logs + "/main"}, false, false},
+		{"daemontools multilog", []string{"daemontools", "multilog", logs + "/other"}, false, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cmd := exec.Command(filepath.Join(bin, c.argv[0]), c.argv[1:]...)
+			w, err := cmd.StdinPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := apptest.Start(t, cmd)
+			defer p.Kill()
+			defer w.Close()
+			// Up and waiting for its input: it has read the empty
+			// environment directory or opened its log.
+			w.Write([]byte("line\n"))
+			time.Sleep(300 * time.Millisecond)
+			text, data, bss := segments(t, p.Pid(), exe)
+			if text.rss != text.size {
+				t.Errorf("text: %d KiB of %d mapped, want all", text.rss, text.size)
+			}
+			// Written pages are the process's own (Anonymous); the
+			// data's others are still the file's.
+			if whole := data.anon == data.size; whole != c.data {
+				t.Errorf("data: %d KiB of %d written, want all: %v", data.anon, data.size, c.data)
+			}
+			if whole := bss.anon == bss.size; whole != c.bss {
+				t.Errorf("bss: %d KiB of %d written, want all: %v", bss.anon, bss.size, c.bss)
+			}
+		})
+	}
+}
