@@ -39,7 +39,21 @@ func become(name string, argv []string) []string {
 // which names any thread of the process. Keeping main locked to the
 // main thread from init instead would cost a thread, and 4 page faults,
 // at every start.
+//
+// So would the lock here (the runtime starts a thread of its own at the
+// first LockOSThread), and most starts do not need it: through a link,
+// the kernel has already named the process after the link. Until the
+// first rename every thread carries that name, so whichever thread asks
+// (PR_GET_NAME) learns the main thread's name.
 func nameThread(name string) {
+	if !renamed {
+		var cur [16]byte
+		syscall.RawSyscall(syscall.SYS_PRCTL, syscall.PR_GET_NAME, uintptr(unsafe.Pointer(&cur[0])), 0)
+		if n := min(len(name), 15); string(cur[:n]) == name[:n] && cur[n] == 0 {
+			return
+		}
+	}
+	renamed = true
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	var buf [16]byte
@@ -51,6 +65,10 @@ func nameThread(name string) {
 	}
 	setComm(pid, name)
 }
+
+// renamed records that nameThread has named the main thread: from then
+// on, other threads may still carry the name the process started with.
+var renamed bool
 
 // setComm names thread tid of this process through /proc.
 func setComm(tid int, name string) error {
