@@ -110,8 +110,9 @@ var restored bool
 
 // PrepareExec gives the process back what it inherited, for the program
 // it is about to exec: dispositions, closed standard fds, and last the
-// signal mask, on this thread, which must be the one that execs (so it
-// locks the goroutine to it). ExecAny calls it; softlimit calls it
+// signal mask, on this thread, which must then be the one that execs
+// (so it locks the goroutine to it, when the mask is not already the
+// inherited one). ExecAny calls it; softlimit calls it
 // earlier, before the memory limits leave the runtime no room to
 // allocate. Calling it again does nothing.
 func PrepareExec() {
@@ -119,14 +120,24 @@ func PrepareExec() {
 		return
 	}
 	restored = true
-	runtime.LockOSThread()
 	startSignals()
 	for fd := 0; fd < 3; fd++ {
 		if closedAtStart(fd) {
 			syscall.Close(fd)
 		}
 	}
+	// Every thread of the runtime has the same mask: the inherited one,
+	// less the signals the runtime must get. Mostly nothing was blocked,
+	// and the mask is already the one to pass on, on whichever thread
+	// execs; only otherwise does the exec need a thread of its own
+	// (LockOSThread, which costs a thread the first time).
 	mask := startMask
+	var cur uint64
+	syscall.RawSyscall6(syscall.SYS_RT_SIGPROCMASK, 0 /* SIG_BLOCK */, 0, uintptr(unsafe.Pointer(&cur)), 8, 0, 0)
+	if cur == mask {
+		return
+	}
+	runtime.LockOSThread()
 	syscall.RawSyscall6(syscall.SYS_RT_SIGPROCMASK, 2 /* SIG_SETMASK */, uintptr(unsafe.Pointer(&mask)), 0, 8, 0, 0)
 }
 
