@@ -1,0 +1,117 @@
+package chain_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/daemontools-go/daemontools/applets/apptest"
+)
+
+// Each loader hands on the signal mask it inherited, as Debian's do:
+// with HUP, USR2 and TERM blocked by the program that started it, and
+// with nothing blocked. (The exec needs a thread of its own only in the
+// first case; see privs.PrepareExec.)
+func TestLoadersPassTheSignalMask(t *testing.T) {
+	perl, err := exec.LookPath("perl")
+	if err != nil {
+		t.Skip("no perl to start a program with signals blocked")
+	}
+	bin := apptest.BinDir(t)
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "e"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	loaders := [][]string{
+		{"envdir", "e"},
+		{"envuidgid", "nobody"},
+		{"pgrphack"},
+		{"setlock", "-n", "lk"},
+		{"softlimit", "-o", "100"},
+	}
+	if os.Geteuid() == 0 {
+		loaders = append(loaders, []string{"setuidgid", "nobody"})
+	}
+	mask := func(prog string, args []string, blocked string) string {
+		t.Helper()
+		argv := append([]string{"-e", "use POSIX; sigprocmask(SIG_BLOCK, POSIX::SigSet->new(" + blocked + ")) or die; exec @ARGV", prog}, args...)
+		argv = append(argv, "grep", "^SigBlk", "/proc/self/status")
+		cmd := exec.Command(perl, argv...)
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s %v: %v\n%s", prog, args, err, out)
+		}
+		return string(out)
+	}
+	for _, l := range loaders {
+		deb := apptest.Debian(t, l[0])
+		for _, blocked := range []string{"1, 12, 15", ""} {
+			ours, theirs := mask(filepath.Join(bin, l[0]), l[1:], blocked), mask(deb, l[1:], blocked)
+			if ours != theirs {
+				t.Errorf("%v with (%s) blocked: ours gives %q, Debian's %q", l, blocked, ours, theirs)
+			}
+		}
+	}
+}
+
+// A short-lived applet started through its link starts no thread
+// beyond the Go runtime's own: naming the process is left to the
+// kernel, and a loader execs from whichever thread it is on (either
+// would otherwise cost the runtime's template thread, started by the
+// first runtime.LockOSThread). The runtime's own count varies from run
+// to run, so the fewest clones of several runs are compared with those
+// of a Go program that only exits.
+func TestShortLivedStartNoThreadOfTheirOwn(t *testing.T) {
+	strace, err := exec.LookPath("strace")
+	if err != nil {
+		t.Skip("strace is not installed (apt-get install -y strace)")
+	}
+	goCmd, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command to build a program that only exits")
+	}
+	src := t.TempDir()
+	os.WriteFile(filepath.Join(src, "go.mod"), []byte("module bare\n"), 0o644)
+	os.WriteFile(filepath.Join(src, "main.go"), []byte("package main\n\nimport \"os\"\n\nfunc main() { os.Exit(0) }\n"), 0o644)
+	bare := filepath.Join(src, "bare")
+	build := exec.Command(goCmd, "build", "-o", bare, ".")
+	build.Dir = src
+	build.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	bin := apptest.PlainBinDir(t)
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "e"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	fewest := func(argv ...string) int {
+		t.Helper()
+		least := -1
+		for i := 0; i < 15; i++ {
+			cmd := exec.Command(strace, append([]string{"-f", "-e", "trace=clone,clone3"}, argv...)...)
+			cmd.Dir = dir
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("strace %v: %v\n%s", argv, err, out)
+			}
+			if n := strings.Count(string(out), "clone(") + strings.Count(string(out), "clone3("); least < 0 || n < least {
+				least = n
+			}
+		}
+		return least
+	}
+	floor := fewest(bare)
+	for _, argv := range [][]string{
+		{filepath.Join(bin, "tai64n")},
+		{filepath.Join(bin, "envdir"), "e", "/bin/true"},
+		{filepath.Join(bin, "pgrphack"), "/bin/true"},
+	} {
+		if n := fewest(argv...); n > floor {
+			t.Errorf("%v: at least %d clones in 15 runs, a Go program that only exits %d", argv, n, floor)
+		}
+	}
+}
