@@ -37,17 +37,32 @@ func Drop(uid, gid int) error {
 // switches per run).
 //
 // When the program is one of our own applets, which may then run in
-// this process (see runInProcess), every thread must change: it drops
-// with Drop instead, and execChain decides again under the new ids,
-// which may also end in the exec.
+// this process (see runInProcess), every thread must change before a
+// program that starts goroutines of its own runs here: it drops with
+// Drop instead, and execChain decides again under the new ids, which may
+// also end in the exec. Unless nothing in the rest of the chain names
+// such a program (endsElsewhere): `setuidgid nobody softlimit -o 100
+// true` then keeps the change to this thread, runs the loaders that
+// follow on it, and execs the last program from it; should the chain
+// reach a program of ours after all, runInProcess execs it instead
+// (threadCreds).
 func ExecAs(uid, gid int, cands, argv, env []string) error {
-	if inProcessAllowed() && findTarget(cands, argv).applet {
+	if inProcessAllowed() && findTarget(cands, argv).applet && !endsElsewhere(argv) {
 		if err := Drop(uid, gid); err != nil {
 			return err
 		}
 		credsChanged = true
 		return execChain(cands, argv, env, nil)
 	}
+	if err := dropThread(uid, gid); err != nil {
+		return err
+	}
+	return execChain(cands, argv, env, nil)
+}
+
+// dropThread is Drop for the calling thread alone, which it locks the
+// goroutine to for good.
+func dropThread(uid, gid int) error {
 	runtime.LockOSThread()
 	groups := [1]uint32{uint32(gid)}
 	if _, _, e := syscall.RawSyscall(syscall.SYS_SETGROUPS, 1, uintptr(unsafe.Pointer(&groups[0])), 0); e != 0 {
@@ -59,5 +74,38 @@ func ExecAs(uid, gid int, cands, argv, env []string) error {
 	if _, _, e := syscall.RawSyscall(syscall.SYS_SETUID, uintptr(uid), 0, 0); e != 0 {
 		return opErr(OpSetuid, "", e)
 	}
-	return execChain(cands, argv, env, nil)
+	threadCreds, credsChanged = true, true
+	return nil
+}
+
+// threadCreds records that only the locked thread has the credentials
+// setuidgid gave (dropThread): the chain loaders, which run on it alone,
+// may still run here, and nothing else.
+var threadCreds bool
+
+// endsElsewhere reports whether no word of argv names one of our
+// applets other than a chain loader (as argv[0] of the exec would name
+// it): then the chain argv starts, however its loaders parse their
+// arguments, cannot end in a program of ours.
+// It may be wrong both ways (an argument that only looks like one, a
+// link of another name); runInProcess keeps that safe.
+func endsElsewhere(argv []string) bool {
+	if selfResolve == nil {
+		return false
+	}
+	for _, w := range argv {
+		if name, ok := selfResolve([]string{w}); ok && !isLoader(name) {
+			return false
+		}
+	}
+	return true
+}
+
+func isLoader(name string) bool {
+	for _, l := range chainLoaders {
+		if name == l {
+			return true
+		}
+	}
+	return false
 }

@@ -115,6 +115,9 @@ func inProcessAllowed() bool {
 // be set is returned as the exec path returns it. Otherwise it does not
 // return.
 func runInProcess(path string, argv, env []string, ls []Limit) error {
+	if !credsAllow(path, argv) {
+		return errFallBack
+	}
 	for _, l := range ls {
 		// A fresh runtime would raise the open-files limit again
 		// and keep this one for its children, which only the
@@ -127,6 +130,7 @@ func runInProcess(path string, argv, env []string, ls []Limit) error {
 		!inProcessCreds(path) || !unconfined() {
 		return errFallBack
 	}
+
 	closing, ok := planFds()
 	if !ok {
 		return errFallBack
@@ -158,6 +162,19 @@ func runInProcess(path string, argv, env []string, ls []Limit) error {
 	nameThreads(filepath.Base(path))
 	os.Exit(selfMain(os.Args))
 	panic("unreachable")
+}
+
+// credsAllow reports whether the credentials let argv (path, this
+// executable) run in this process: always, unless setuidgid changed
+// them on the locked thread only (dropThread). The other threads then
+// still have the old ones, and a program that runs goroutines could run
+// them there: only a loader, which runs on this thread alone, may run.
+func credsAllow(path string, argv []string) bool {
+	if !threadCreds {
+		return true
+	}
+	name, ok := appletOf(path, argv)
+	return ok && isLoader(name)
 }
 
 // execFits reports whether execve(2) would take path, argv and env, by

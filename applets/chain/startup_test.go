@@ -115,3 +115,21 @@ func TestShortLivedStartNoThreadOfTheirOwn(t *testing.T) {
 		}
 	}
 }
+
+// After setuidgid, the loaders that follow run as the new user though
+// only their thread was changed (privs.ExecAs, when the chain ends in
+// a program not ours): what they open, and what the last program
+// gets, is as under Debian's, where the whole process changed.
+func TestLoadersAfterSetuidgidAsTheUser(t *testing.T) {
+	apptest.RequireRoot(t)
+	script := `chmod 755 "$WORK" "${WORK%/*}"
+mkdir pub priv; echo v > pub/V; echo s > priv/S; chmod 700 priv; chmod 777 pub
+envdir pub setuidgid nobody softlimit -o 100 sh -c 'grep -E "^(Uid|Gid|Groups|CapEff)" /proc/self/status; echo V=$V; ulimit -n'
+setuidgid nobody softlimit -o 100 envdir priv true; echo "envdir priv: $?"
+setuidgid nobody pgrphack setlock priv/lock true; echo "setlock priv/lock: $?"
+setuidgid nobody pgrphack setlock pub/lock true; echo "setlock pub/lock: $?"; ls -n pub/lock | cut -d' ' -f3,4
+setuidgid nobody envuidgid daemon envdir pub sh -c 'echo $UID $GID V=$V; id -u'
+setuidgid nobody fghack sh -c 'id -u; id -G'
+`
+	apptest.Differential(t, script)
+}
