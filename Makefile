@@ -67,11 +67,21 @@ unit:
 	$(GO) test -race -count=1 -timeout 15m ./...
 
 # Every Fuzz target, briefly: the checked-in corpus runs in `unit` anyway.
+# Go 1.26's fuzzing engine can fail a target with a bare "context
+# deadline exceeded" as -fuzztime runs out on a loaded machine, with no
+# failing input (go.dev/issue/75804, fixed in Go 1.27): that one failure
+# is run again, once; any other, or a failing input, fails.
 fuzz:
 	@set -e; for pkg in $$($(GO) list ./...); do \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
 	    echo "fuzz $$pkg $$f"; \
-	    $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg >fuzz.log 2>&1 || { cat fuzz.log; rm -f fuzz.log; exit 1; }; \
+	    for try in 1 2; do \
+	      if $(GO) test -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) $$pkg >fuzz.log 2>&1; then break; fi; \
+	      if [ $$try = 1 ] && grep -q 'context deadline exceeded' fuzz.log && ! grep -q 'Failing input written' fuzz.log; then \
+	        echo "fuzz $$pkg $$f: the engine's deadline race (go.dev/issue/75804), once more"; continue; \
+	      fi; \
+	      cat fuzz.log; rm -f fuzz.log; exit 1; \
+	    done; \
 	  done; \
 	done; rm -f fuzz.log
 
