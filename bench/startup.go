@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -46,7 +47,10 @@ type run struct {
 
 // rounds times every command n times, one run of each in turn, so that
 // all of them see the same load on a shared machine, and returns the
-// median wall time (fork to reaped exit) of each.
+// median wall time (fork to reaped exit) of each. Each round takes the
+// commands in an order of its own (the same orders in every run of the
+// benchmark): in one fixed order, a command always follows the same
+// other one, and pays for whatever that one leaves the kernel to do.
 func rounds(n int, runs []run) ([]time.Duration, error) {
 	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
@@ -54,8 +58,10 @@ func rounds(n int, runs []run) ([]time.Duration, error) {
 	}
 	defer devnull.Close()
 	ds := make([][]time.Duration, len(runs))
+	order := rand.New(rand.NewPCG(1, 2))
 	for i := 0; i < n; i++ {
-		for j, r := range runs {
+		for _, j := range order.Perm(len(runs)) {
+			r := runs[j]
 			attr := &syscall.ProcAttr{Env: r.env, Dir: r.dir, Files: []uintptr{devnull.Fd(), devnull.Fd(), devnull.Fd()}}
 			start := time.Now()
 			pid, err := syscall.ForkExec(r.argv[0], r.argv, attr)
