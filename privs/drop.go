@@ -41,13 +41,27 @@ func Drop(uid, gid int) error {
 // program that starts goroutines of its own runs here: it drops with
 // Drop instead, and execChain decides again under the new ids, which may
 // also end in the exec. Unless nothing in the rest of the chain names
-// such a program (endsElsewhere): `setuidgid nobody softlimit -o 100
-// true` then keeps the change to this thread, runs the loaders that
-// follow on it, and execs the last program from it; should the chain
-// reach a program of ours after all, runInProcess execs it instead
+// such a program, or a loader that may wait long (endsElsewhere), and
+// this is the main thread: `setuidgid nobody softlimit -o 100 true`
+// then keeps the change to this thread, runs the loaders that follow
+// on it, and execs the last program from it; should the chain reach a
+// program of ours after all, runInProcess execs it instead
 // (threadCreds).
 func ExecAs(uid, gid int, cands, argv, env []string) error {
-	if inProcessAllowed() && findTarget(cands, argv).applet && !endsElsewhere(argv) {
+	if inProcessAllowed() && findTarget(cands, argv).applet {
+		// The loaders that follow on this thread alone: only on the
+		// main thread, whose ids are the ones /proc/PID/status shows
+		// and kill(2) checks.
+		if endsElsewhere(argv) {
+			runtime.LockOSThread()
+			if syscall.Gettid() == syscall.Getpid() {
+				if err := dropLocked(uid, gid); err != nil {
+					return err
+				}
+				return execChain(cands, argv, env, nil)
+			}
+			runtime.UnlockOSThread()
+		}
 		if err := Drop(uid, gid); err != nil {
 			return err
 		}
@@ -64,6 +78,11 @@ func ExecAs(uid, gid int, cands, argv, env []string) error {
 // goroutine to for good.
 func dropThread(uid, gid int) error {
 	runtime.LockOSThread()
+	return dropLocked(uid, gid)
+}
+
+// dropLocked is dropThread once the goroutine is locked.
+func dropLocked(uid, gid int) error {
 	groups := [1]uint32{uint32(gid)}
 	if _, _, e := syscall.RawSyscall(syscall.SYS_SETGROUPS, 1, uintptr(unsafe.Pointer(&groups[0])), 0); e != 0 {
 		return opErr(OpSetgid, "", e)
@@ -86,7 +105,10 @@ var threadCreds bool
 // endsElsewhere reports whether no word of argv names one of our
 // applets other than a chain loader (as argv[0] of the exec would name
 // it): then the chain argv starts, however its loaders parse their
-// arguments, cannot end in a program of ours.
+// arguments, cannot end in a program of ours. Nor may it name setlock
+// or fghack, which can wait for as long as a daemon runs: so mixed a
+// state must not last (another user could not signal the process, as
+// it could the reference's).
 // It may be wrong both ways (an argument that only looks like one, a
 // link of another name); runInProcess keeps that safe.
 func endsElsewhere(argv []string) bool {
@@ -94,7 +116,7 @@ func endsElsewhere(argv []string) bool {
 		return false
 	}
 	for _, w := range argv {
-		if name, ok := selfResolve([]string{w}); ok && !isLoader(name) {
+		if name, ok := selfResolve([]string{w}); ok && (!isLoader(name) || name == "setlock" || name == "fghack") {
 			return false
 		}
 	}

@@ -28,7 +28,8 @@ func fakeSelf(t *testing.T) {
 }
 
 // setuidgid keeps the new credentials to its thread only when no word
-// of the chain names an applet of ours that is not a loader.
+// of the chain names an applet of ours that is not a loader, or setlock
+// or fghack.
 func TestEndsElsewhere(t *testing.T) {
 	fakeSelf(t)
 	for _, c := range []struct {
@@ -44,6 +45,9 @@ func TestEndsElsewhere(t *testing.T) {
 		// An argument that only looks like one is taken for one: the
 		// whole process drops, which is always right.
 		{[]string{"envdir", "tai64n", "prog"}, false},
+		// Loaders that may wait as long as a daemon runs.
+		{[]string{"softlimit", "-o", "100", "setlock", "lk", "true"}, false},
+		{[]string{"fghack", "daemon"}, false},
 	} {
 		if got := endsElsewhere(c.argv); got != c.want {
 			t.Errorf("endsElsewhere(%q) = %v, want %v", c.argv, got, c.want)
