@@ -130,7 +130,6 @@ func runInProcess(path string, argv, env []string, ls []Limit) error {
 		!inProcessCreds(path) || !unconfined() {
 		return errFallBack
 	}
-
 	closing, ok := planFds()
 	if !ok {
 		return errFallBack
