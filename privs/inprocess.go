@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
 	"unsafe"
 )
@@ -163,6 +164,30 @@ func runInProcess(path string, argv, env []string, ls []Limit) error {
 	panic("unreachable")
 }
 
+// appended reports whether env is cur (the environment now) followed by
+// variables whose names are neither in cur nor repeated.
+func appended(cur, env []string) bool {
+	if len(env) <= len(cur) || !slices.Equal(env[:len(cur)], cur) {
+		return false
+	}
+	added := env[len(cur):]
+	for j, kv := range added {
+		i := strings.IndexByte(kv, '=')
+		if i <= 0 {
+			return false
+		}
+		if _, ok := syscall.Getenv(kv[:i]); ok {
+			return false
+		}
+		for _, prev := range added[:j] {
+			if strings.HasPrefix(prev, kv[:i+1]) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // credsAllow reports whether the credentials let argv (path, this
 // executable) run in this process: always, unless setuidgid changed
 // them on the locked thread only (dropThread). The other threads then
@@ -253,7 +278,17 @@ func lookupEnv(env []string, name string) (string, bool) {
 // ones are dropped, in order. Most loaders pass the environment on as
 // it is, which then needs nothing done.
 func setEnviron(env []string) {
-	if slices.Equal(env, syscall.Environ()) {
+	cur := syscall.Environ()
+	if slices.Equal(env, cur) {
+		return
+	}
+	if appended(cur, env) {
+		// What envdir and envuidgid mostly do: new variables at the
+		// end, which Setenv appends in that order.
+		for _, kv := range env[len(cur):] {
+			i := strings.IndexByte(kv, '=')
+			syscall.Setenv(kv[:i], kv[i+1:])
+		}
 		return
 	}
 	syscall.Clearenv()

@@ -140,6 +140,32 @@ func TestSetEnviron(t *testing.T) {
 	}
 }
 
+// New variables at the end (envdir's usual change) are appended in
+// place; a name already there, or one appended twice, rebuilds the
+// whole environment, where the first of each name wins.
+func TestSetEnvironAppends(t *testing.T) {
+	saved := syscall.Environ()
+	defer setEnviron(saved)
+	setEnviron([]string{"A=1", "B=2"})
+	for _, c := range []struct{ env, want []string }{
+		{[]string{"A=1", "B=2", "C=3", "D=x=y"}, []string{"A=1", "B=2", "C=3", "D=x=y"}},
+		{[]string{"A=1", "B=2", "C=3", "D=x=y", "E="}, []string{"A=1", "B=2", "C=3", "D=x=y", "E="}},
+		{[]string{"A=1", "B=2", "C=3", "D=x=y", "E=", "A=9"}, []string{"A=1", "B=2", "C=3", "D=x=y", "E="}},
+		{[]string{"A=1", "B=2", "F=1", "F=2"}, []string{"A=1", "B=2", "F=1"}},
+	} {
+		setEnviron(c.env)
+		if got := syscall.Environ(); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("setEnviron(%q): Environ() = %q, want %q", c.env, got, c.want)
+		}
+		for _, kv := range c.want {
+			i := strings.IndexByte(kv, '=')
+			if v, _ := syscall.Getenv(kv[:i]); v != kv[i+1:] {
+				t.Errorf("setEnviron(%q): %s=%q", c.env, kv[:i], v)
+			}
+		}
+	}
+}
+
 // A variable the runtime reads at start-up must keep its value.
 func TestSameRuntimeEnv(t *testing.T) {
 	env := syscall.Environ()
