@@ -176,9 +176,7 @@ func findTarget(cands, argv []string) target {
 		t.self = true
 		name, ok := appletOf(c, argv)
 		t.applet = ok && selfMain != nil
-		for _, l := range chainLoaders {
-			t.loader = t.loader || (ok && name == l)
-		}
+		t.loader = ok && isLoader(name)
 		return t
 	}
 	return target{}

@@ -123,6 +123,7 @@ func endsElsewhere(argv []string) bool {
 	return true
 }
 
+// isLoader reports whether name is one of chainLoaders.
 func isLoader(name string) bool {
 	for _, l := range chainLoaders {
 		if name == l {
