@@ -34,20 +34,21 @@ const (
 
 // populateClasses is the table the entry point reads: a class byte, a
 // NUL-terminated name, and so on, up to a class byte of 0. An array of
-// constants, laid out by the linker with no code to run.
+// constants, laid out by the linker with no code to run. The entry
+// point has the classes from go_asm.h.
 var populateClasses = [...]byte{
-	1, 's', 'v', 's', 'c', 'a', 'n', 0,
-	1, 's', 'u', 'p', 'e', 'r', 'v', 'i', 's', 'e', 0,
-	1, 'm', 'u', 'l', 't', 'i', 'l', 'o', 'g', 0,
-	1, 'r', 'e', 'a', 'd', 'p', 'r', 'o', 'c', 't', 'i', 't', 'l', 'e', 0,
-	1, 's', 'v', 's', 'c', 'a', 'n', 'b', 'o', 'o', 't', 0,
-	2, 'e', 'n', 'v', 'd', 'i', 'r', 0,
-	2, 'e', 'n', 'v', 'u', 'i', 'd', 'g', 'i', 'd', 0,
-	2, 's', 'e', 't', 'u', 'i', 'd', 'g', 'i', 'd', 0,
-	2, 's', 'o', 'f', 't', 'l', 'i', 'm', 'i', 't', 0,
-	2, 's', 'e', 't', 'l', 'o', 'c', 'k', 0,
-	2, 'p', 'g', 'r', 'p', 'h', 'a', 'c', 'k', 0,
-	2, 'f', 'g', 'h', 'a', 'c', 'k', 0,
-	3, 'd', 'a', 'e', 'm', 'o', 'n', 't', 'o', 'o', 'l', 's', 0,
+	populateText, 's', 'v', 's', 'c', 'a', 'n', 0,
+	populateText, 's', 'u', 'p', 'e', 'r', 'v', 'i', 's', 'e', 0,
+	populateText, 'm', 'u', 'l', 't', 'i', 'l', 'o', 'g', 0,
+	populateText, 'r', 'e', 'a', 'd', 'p', 'r', 'o', 'c', 't', 'i', 't', 'l', 'e', 0,
+	populateText, 's', 'v', 's', 'c', 'a', 'n', 'b', 'o', 'o', 't', 0,
+	populateData, 'e', 'n', 'v', 'd', 'i', 'r', 0,
+	populateData, 'e', 'n', 'v', 'u', 'i', 'd', 'g', 'i', 'd', 0,
+	populateData, 's', 'e', 't', 'u', 'i', 'd', 'g', 'i', 'd', 0,
+	populateData, 's', 'o', 'f', 't', 'l', 'i', 'm', 'i', 't', 0,
+	populateData, 's', 'e', 't', 'l', 'o', 'c', 'k', 0,
+	populateData, 'p', 'g', 'r', 'p', 'h', 'a', 'c', 'k', 0,
+	populateData, 'f', 'g', 'h', 'a', 'c', 'k', 0,
+	populateArgv1, 'd', 'a', 'e', 'm', 'o', 'n', 't', 'o', 'o', 'l', 's', 0,
 	0,
 }

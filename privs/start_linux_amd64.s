@@ -1,3 +1,4 @@
+#include "go_asm.h"
 #include "textflag.h"
 
 // entry is the executable's ELF entry point when it is linked with
@@ -220,7 +221,7 @@ skip:
 	MOVQ	SI, R8
 	JMP	entryclass
 matched:
-	CMPQ	R10, $3 // populateArgv1
+	CMPQ	R10, $const_populateArgv1
 	JNE	classed
 	CMPQ	R13, $1
 	JNE	populate
@@ -240,14 +241,14 @@ populate:
 	MOVQ	$22, DX
 	MOVQ	$28, AX
 	SYSCALL
-	CMPQ	R12, $1 // populateText
+	CMPQ	R12, $const_populateText
 	JEQ	done
 	// madvise(noptrdata, edata-noptrdata, MADV_POPULATE_WRITE), or up
 	// to the end of the bss
 	LEAQ	runtime·noptrdata(SB), DI
 	ANDQ	$~4095, DI
 	LEAQ	runtime·end(SB), SI
-	CMPQ	R12, $2 // populateData
+	CMPQ	R12, $const_populateData
 	JNE	write
 	LEAQ	runtime·edata(SB), SI
 write:
