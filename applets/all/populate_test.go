@@ -112,10 +112,13 @@ func TestStartPopulates(t *testing.T) {
 			p := apptest.Start(t, cmd)
 			defer p.Kill()
 			defer w.Close()
-			// Up and waiting for its input: it has read the empty
-			// environment directory or opened its log.
-			w.Write([]byte("line\n"))
-			time.Sleep(300 * time.Millisecond)
+			// The runtime has started (its monitor's thread), so the
+			// entry point is done.
+			tasks := "/proc/" + strconv.Itoa(p.Pid()) + "/task"
+			apptest.Poll(t, 10*time.Second, "the runtime's threads", func() bool {
+				ents, _ := os.ReadDir(tasks)
+				return len(ents) > 1
+			})
 			text, data, bss := segments(t, p.Pid(), exe)
 			if text.rss != text.size {
 				t.Errorf("text: %d KiB of %d mapped, want all", text.rss, text.size)
