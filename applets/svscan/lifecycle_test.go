@@ -13,18 +13,23 @@ import (
 
 // svscan-exit: when the marked service ends for good, the tree is
 // stopped in order (its logger drains) and svscan exits with the
-// service's exit code. Each main service lives long enough for the
-// other service to have started and written its line.
+// service's exit code. Each main service first waits (up to 10 s) for
+// the other service's first line to reach its logger: a fixed pause
+// was not always enough on a loaded machine, and the restart-limit
+// case had none. The other service writes a second line when the
+// shutdown's TERM reaches it, which its logger gets only if it is
+// stopped after the service and drains the pipe.
 func TestSvscanExit(t *testing.T) {
+	const waitOther = "n=0; until [ -s ../other/logged ] || [ $n -ge 200 ]; do sleep 0.05; n=$((n+1)); done; "
 	for _, c := range []struct {
 		name, file, run string
 		extra           map[string]string
 		code            int
 	}{
-		{"always", "always\n", "echo main >> out; sleep 0.3; exit 7", nil, 7},
-		{"signal", "always\n", "echo main >> out; sleep 0.3; kill -TERM $$; sleep 1", nil, 128 + 15},
-		{"finish 125", "", "echo main >> out; sleep 0.3; exit 3", map[string]string{"finish": "#!/bin/sh\nexit 125\n"}, 3},
-		{"restart-limit", "", "echo main >> out; exit 4", map[string]string{"restart-limit": "1 60\n", "restart-backoff": "0.05 0.05 10\n"}, 4},
+		{"always", "always\n", waitOther + "echo main >> out; exit 7", nil, 7},
+		{"signal", "always\n", waitOther + "echo main >> out; kill -TERM $$; sleep 1", nil, 128 + 15},
+		{"finish 125", "", waitOther + "echo main >> out; exit 3", map[string]string{"finish": "#!/bin/sh\nexit 125\n"}, 3},
+		{"restart-limit", "", waitOther + "echo main >> out; exit 4", map[string]string{"restart-limit": "1 60\n", "restart-backoff": "0.05 0.05 10\n"}, 4},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			sd := t.TempDir()
@@ -39,13 +44,13 @@ func TestSvscanExit(t *testing.T) {
 				writeFile(t, filepath.Join(main, name), content, mode)
 			}
 			other := filepath.Join(sd, "other")
-			svc(t, other, "echo line; exec sleep 1000")
+			svc(t, other, "trap 'kill $s; echo bye; exit 0' TERM; echo line; sleep 1000 & s=$!; wait")
 			svc(t, filepath.Join(other, "log"), "exec cat > ../logged")
 			p := scan(t, ours(t), sd)
 			if err := p.Wait(t, 30*time.Second); apptest.ExitCode(err) != c.code {
 				t.Fatalf("svscan ended with %v (code %d), want %d", err, apptest.ExitCode(err), c.code)
 			}
-			if b, _ := os.ReadFile(filepath.Join(other, "logged")); string(b) != "line\n" {
+			if b, _ := os.ReadFile(filepath.Join(other, "logged")); string(b) != "line\nbye\n" {
 				t.Errorf("the other service's logger got %q", b)
 			}
 			if pid(other) != 0 || pid(filepath.Join(other, "log")) != 0 {
