@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"syscall"
 	"unsafe"
+
+	"github.com/daemontools-go/daemontools/privs"
 )
 
 // What ps, pgrep, pidof and the like call a process comes from two
@@ -46,7 +48,14 @@ func become(name string, argv []string) []string {
 // first rename every thread carries that name, so whichever thread asks
 // (PR_GET_NAME) learns the main thread's name.
 func nameThread(name string) {
-	if !renamed {
+	if m := privs.MainThreadName(); m != "" {
+		// A loader of this process ran us in its place and named
+		// the main thread (privs.runInProcess); the other threads
+		// may still carry the loader's name.
+		if m == name[:min(len(name), 15)] {
+			return
+		}
+	} else if !renamed {
 		var cur [16]byte
 		syscall.RawSyscall(syscall.SYS_PRCTL, syscall.PR_GET_NAME, uintptr(unsafe.Pointer(&cur[0])), 0)
 		if n := min(len(name), 15); string(cur[:n]) == name[:n] && cur[n] == 0 {

@@ -55,6 +55,7 @@ func ExecAs(uid, gid int, cands, argv, env []string) error {
 		if endsElsewhere(argv) {
 			runtime.LockOSThread()
 			if syscall.Gettid() == syscall.Getpid() {
+				lockedMain = true
 				if err := dropLocked(uid, gid); err != nil {
 					return err
 				}

@@ -159,7 +159,13 @@ func runInProcess(path string, argv, env []string, ls []Limit) error {
 	setEnviron(env)
 	envSplit, deferred, standIn, cleanEnviro = false, "", false, nil
 	os.Args = args
-	nameThreads(filepath.Base(path))
+	if name, ok := appletOf(path, argv); ok && passesOn(name) {
+		// Only the main thread's name is seen (ps, pgrep) while it
+		// runs; the program that stays gets every thread named.
+		nameMain(filepath.Base(path))
+	} else {
+		nameThreads(filepath.Base(path))
+	}
 	os.Exit(selfMain(os.Args))
 	panic("unreachable")
 }
@@ -199,6 +205,14 @@ func credsAllow(path string, argv []string) bool {
 	}
 	name, ok := appletOf(path, argv)
 	return ok && isLoader(name)
+}
+
+// passesOn reports whether the applet called name is a loader that
+// only passes the process on: it reads its arguments, changes something
+// of the process and execs the next program at once (or fails). setlock
+// and fghack may wait for as long as a daemon runs, and are not.
+func passesOn(name string) bool {
+	return isLoader(name) && name != "setlock" && name != "fghack"
 }
 
 // execFits reports whether execve(2) would take path, argv and env, by

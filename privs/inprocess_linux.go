@@ -352,6 +352,39 @@ func newImage(argv, env []string) ([]string, error) {
 	return args, nil
 }
 
+// mainName is the name runInProcess last gave the main thread, the one
+// ps and pgrep see; see MainThreadName.
+var mainName string
+
+// MainThreadName returns the name the in-process chain last gave the
+// process's main thread, "" when it gave none. After nameMain the other
+// threads may still carry an older name, so asking the calling thread
+// would not tell.
+func MainThreadName() string { return mainName }
+
+// lockedMain records that the goroutine is locked to the main thread
+// (setuidgid's change of this thread only, in ExecAs): prctl names it.
+var lockedMain bool
+
+// nameMain names the main thread as the exec names the process (the
+// file's base name, cut to 15 bytes), and no other: for a loader that
+// passes the process on at once, the only name seen from outside while
+// it runs. The program that stays in the process names them all
+// (nameThreads). Unless the goroutine is locked to the main thread, it
+// may be on another one, even between a check and the prctl: the name
+// is then written through /proc, which names any thread.
+func nameMain(name string) {
+	var comm [16]byte
+	n := copy(comm[:15], name)
+	if lockedMain {
+		syscall.RawSyscall(syscall.SYS_PRCTL, syscall.PR_SET_NAME, uintptr(unsafe.Pointer(&comm[0])), 0)
+	} else if fd, err := syscall.Open("/proc/self/task/"+strconv.Itoa(syscall.Getpid())+"/comm", syscall.O_WRONLY|syscall.O_CLOEXEC, 0); err == nil {
+		syscall.Write(fd, comm[:n])
+		syscall.Close(fd)
+	}
+	mainName = string(comm[:n])
+}
+
 // nameThreads names every thread of the process as the exec names the
 // one it leaves (the file's base name, cut to 15 bytes): threads the
 // runtime starts later take the name of the thread that starts them.
@@ -360,6 +393,7 @@ func newImage(argv, env []string) ([]string, error) {
 func nameThreads(name string) {
 	var comm [15]byte
 	n := copy(comm[:], name)
+	mainName = string(comm[:n])
 	done := map[int]bool{}
 	for round := 0; round < 4; round++ {
 		tids, ok := listDir("/proc/self/task")

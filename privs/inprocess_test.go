@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -259,5 +260,52 @@ func TestPlanFds(t *testing.T) {
 	cmd.Env = append(os.Environ(), "PRIVS_TEST_HELPER=planfds")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Errorf("helper: %v\n%s", err, out)
+	}
+}
+
+// nameMain names the main thread, which ps shows, from whichever thread
+// the goroutine is on, and no other thread; MainThreadName tells it.
+func TestNameMain(t *testing.T) {
+	pid := strconv.Itoa(os.Getpid())
+	comm := func(tid string) string {
+		b, _ := os.ReadFile("/proc/self/task/" + tid + "/comm")
+		return strings.TrimSuffix(string(b), "\n")
+	}
+	was, wasName := comm(pid), mainName
+	others := map[string]string{}
+	tasks, _ := os.ReadDir("/proc/self/task")
+	for _, task := range tasks {
+		if task.Name() != pid {
+			others[task.Name()] = comm(task.Name())
+		}
+	}
+	defer func() {
+		nameMain(was)
+		mainName = wasName
+	}()
+	nameMain("a-name-longer-than-15")
+	if got := comm(pid); got != "a-name-longer-t" {
+		t.Errorf("main thread named %q, want %q", got, "a-name-longer-t")
+	}
+	if got := MainThreadName(); got != "a-name-longer-t" {
+		t.Errorf("MainThreadName() = %q", got)
+	}
+	for tid, name := range others {
+		if got := comm(tid); got != name && got != "" {
+			t.Errorf("thread %s renamed from %q to %q", tid, name, got)
+		}
+	}
+}
+
+func TestPassesOn(t *testing.T) {
+	for _, name := range []string{"envdir", "envuidgid", "setuidgid", "softlimit", "pgrphack"} {
+		if !passesOn(name) {
+			t.Errorf("passesOn(%q) = false", name)
+		}
+	}
+	for _, name := range []string{"setlock", "fghack", "multilog", "svscan", "tai64n", ""} {
+		if passesOn(name) {
+			t.Errorf("passesOn(%q) = true", name)
+		}
 	}
 }
