@@ -27,4 +27,4 @@ type kernelSigaction struct {
 // example by supervise's `svc -a`; a signal that was ignored when the
 // process started is ignored again instead (see start.go). It must be
 // called after the last all-threads credential change.
-func DefaultSignals() { startSignals() }
+func DefaultSignals() { startSignals(true) }

@@ -45,13 +45,15 @@ func reuseClosed(fd int) {
 
 // startSignals puts back the inherited dispositions: a signal ignored at
 // start-up is ignored again, through the runtime so that children
-// started with ForkExec keep it ignored too, and every other signal in
-// stopAndDie gets its default action. What it replaced is kept for
-// restoreRuntimeSignals.
-func startSignals() {
+// started with ForkExec keep it ignored too, and, with defaults, every
+// other signal in stopAndDie gets its default action. What it replaced
+// is kept for restoreRuntimeSignals. Just before an exec the defaults
+// are not needed: execve(2) itself gives every caught signal its
+// default action, and keeps only what is ignored.
+func startSignals(defaults bool) {
 	var sa kernelSigaction // SIG_DFL
 	for i, sig := range stopAndDie {
-		if !ignoredAtStart(int(sig)) {
+		if defaults && !ignoredAtStart(int(sig)) {
 			var old kernelSigaction
 			_, _, e := syscall.RawSyscall6(syscall.SYS_RT_SIGACTION, uintptr(sig), uintptr(unsafe.Pointer(&sa)), uintptr(unsafe.Pointer(&old)), 8, 0, 0)
 			if bit := uint64(1) << (sig - 1); e == 0 && defaulted&bit == 0 {
@@ -120,7 +122,7 @@ func PrepareExec() {
 		return
 	}
 	restored = true
-	startSignals()
+	startSignals(false)
 	for fd := 0; fd < 3; fd++ {
 		if closedAtStart(fd) {
 			syscall.Close(fd)
