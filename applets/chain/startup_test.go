@@ -6,7 +6,9 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
+	"unsafe"
 
 	"github.com/daemontools-go/daemontools/applets/apptest"
 )
@@ -135,4 +137,87 @@ setuidgid nobody envuidgid daemon envdir pub sh -c 'echo $UID $GID V=$V; id -u'
 setuidgid nobody fghack sh -c 'id -u; id -G'
 `
 	apptest.Differential(t, script)
+}
+
+// A chain of loaders that only pass the process on does the work of
+// the execs it saves and no more: each step names the main thread,
+// the one ps shows, and leaves the other threads to the program that
+// stays (no listing of /proc/self/task); the last exec gives no caught
+// signal its default action first (execve does that itself); and
+// where lsm_get_self_attr(2) says no security module keeps a label,
+// /proc/self/attr/current is not opened.
+func TestChainStepsDoTheExecsWorkOnly(t *testing.T) {
+	strace, err := exec.LookPath("strace")
+	if err != nil {
+		t.Skip("strace is not installed (apt-get install -y strace)")
+	}
+	bin := apptest.PlainBinDir(t)
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "e"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(dir, "e", "FOO"), []byte("bar\n"), 0o644)
+	for _, chain := range [][]string{
+		{"envdir", "e", "pgrphack", "softlimit", "-o", "100", "/bin/true"},
+		{"envdir", "e", "softlimit", "-o", "100", "/bin/true"},
+	} {
+		trace := filepath.Join(t.TempDir(), "trace")
+		argv := append([]string{"-f", "-s", "256", "-o", trace, "-e", "trace=execve,openat,rt_sigaction", filepath.Join(bin, chain[0])}, chain[1:]...)
+		cmd := exec.Command(strace, argv...)
+		cmd.Dir = dir
+		cmd.Env = []string{"PATH=" + bin + ":/usr/bin:/bin"}
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("strace %v: %v\n%s", chain, err, out)
+		}
+		b, err := os.ReadFile(trace)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var execs, comms int
+		for _, l := range strings.Split(string(b), "\n") {
+			switch {
+			case strings.Contains(l, "execve(") && !strings.Contains(l, "= -1 "):
+				execs++
+			case strings.Contains(l, `"/proc/self/task",`):
+				t.Errorf("%v: a passing loader listed the threads: %s", chain, l)
+			case strings.Contains(l, `"/proc/self/task/`) && strings.Contains(l, `/comm"`):
+				comms++
+			case setsDefault(l):
+				t.Errorf("%v: a caught signal was defaulted before the exec: %s", chain, l)
+			case strings.Contains(l, `"/proc/self/attr/current"`) && noLSMLabel():
+				t.Errorf("%v: /proc/self/attr/current opened though no module keeps a label: %s", chain, l)
+			}
+		}
+		steps := 0 // the loaders run in this process
+		for _, w := range chain[1:] {
+			if w == "pgrphack" || w == "softlimit" {
+				steps++
+			}
+		}
+		if execs != 2 {
+			t.Errorf("%v: %d execs, want 2 (the first loader and /bin/true): the chain did not run in one process", chain, execs)
+		} else if comms > steps {
+			t.Errorf("%v: %d names written through /proc for %d steps", chain, comms, steps)
+		}
+	}
+}
+
+// noLSMLabel reports whether lsm_get_self_attr(2) says that no security
+// module keeps a label for this process (EOPNOTSUPP).
+func noLSMLabel() bool {
+	var size uint32
+	_, _, e := syscall.RawSyscall6(459, 100 /* LSM_ATTR_CURRENT */, 0, uintptr(unsafe.Pointer(&size)), 0, 0, 0)
+	return e == syscall.EOPNOTSUPP
+}
+
+// setsDefault reports whether strace's line l is an rt_sigaction that
+// sets SIG_DFL (not one that only reads the action).
+func setsDefault(l string) bool {
+	i := strings.Index(l, "rt_sigaction(")
+	if i < 0 {
+		return false
+	}
+	rest := l[i:]
+	j := strings.Index(rest, ", ")
+	return j > 0 && strings.HasPrefix(rest[j+2:], "{sa_handler=SIG_DFL")
 }
