@@ -48,19 +48,27 @@ func benchChain(c *ctx) error {
 	execEnv := append(oursEnv[:1:1], privs.NoInProcessVar+"=1")
 	theirEnv := []string{"PATH=/usr/bin:/bin"}
 	n := 20 * c.runs
+	floor := bareExec(c)
 	for _, k := range []struct {
 		name  string
 		chain []string
+		last  string // the program at the end, for the floor
 	}{
-		{"softlimit -o 100 true", strings.Fields("envdir e setuidgid nobody softlimit -o 100 true")},
-		{"softlimit -d 3000000 multilog t ./main", strings.Fields("envdir e setuidgid nobody softlimit -d 3000000 multilog t ./main")},
+		{"softlimit -o 100 true", strings.Fields("envdir e setuidgid nobody softlimit -o 100 true"), "/bin/true"},
+		{"softlimit -d 3000000 multilog t ./main", strings.Fields("envdir e setuidgid nobody softlimit -d 3000000 multilog t ./main"), ""},
 	} {
 		first := func(dir string) []string { return append([]string{dir + "/" + k.chain[0]}, k.chain[1:]...) }
-		ds, err := rounds(n, []run{
+		runs := []run{
 			{argv: first(c.links), env: oursEnv, dir: dirs[0]},
 			{argv: first(c.links), env: execEnv, dir: dirs[1]},
 			{argv: first("/usr/bin"), env: theirEnv, dir: dirs[2]},
-		})
+		}
+		// The floor of any chain of ours: one Go start-up that execs
+		// the last program at once.
+		if floor != "" && k.last != "" {
+			runs = append(runs, run{argv: []string{floor, k.last}, env: theirEnv, dir: dirs[2]})
+		}
+		ds, err := rounds(n, runs)
 		if err != nil {
 			return err
 		}
@@ -69,6 +77,10 @@ func benchChain(c *ctx) error {
 		fmt.Printf("   %-34s ours %s  exec'ing %s  daemontools %s\n", "", ms(inproc), ms(execd), ms(theirs))
 		fmt.Printf("   %-34s ours/daemontools %s (target at most 1.1x)  exec'ing/daemontools %s  ours/exec'ing %s\n",
 			"", ratio(inproc, theirs), ratio(execd, theirs), ratio(inproc, execd))
+		if len(ds) > 3 {
+			fmt.Printf("   %-34s floor (a Go program that only execs %s) %s: floor/daemontools %s, ours/floor %s\n",
+				"", k.last, ms(ds[3]), ratio(ds[3], theirs), ratio(inproc, ds[3]))
+		}
 	}
 	return nil
 }

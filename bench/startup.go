@@ -20,13 +20,34 @@ func init() {
 // the entry hook, which is ours: see privs/start.go), or returns ""
 // when no go command is at hand.
 func bareGo(c *ctx) string {
-	dir := filepath.Join(c.work, "bare")
+	return buildBare(c, "bare", "package main\n\nimport \"os\"\n\nfunc main() { os.Exit(0) }\n")
+}
+
+// bareExec builds a Go program that only execs its arguments, with
+// bareGo's flags: the floor of any chain that starts in Go.
+func bareExec(c *ctx) string {
+	return buildBare(c, "bareexec", "package main\n\nimport (\n\t\"os\"\n\t\"syscall\"\n)\n\n"+
+		"func main() {\n\tsyscall.Exec(os.Args[1], os.Args[1:], os.Environ())\n\tos.Exit(111)\n}\n")
+}
+
+// bareFork builds a Go program that starts its arguments as a child and
+// waits for it, with bareGo's flags: the floor of fghack, which must.
+func bareFork(c *ctx) string {
+	return buildBare(c, "barefork", "package main\n\nimport (\n\t\"os\"\n\t\"syscall\"\n)\n\n"+
+		"func main() {\n\tpid, err := syscall.ForkExec(os.Args[1], os.Args[1:], &syscall.ProcAttr{Env: os.Environ(), Files: []uintptr{0, 1, 2}})\n"+
+		"\tif err != nil {\n\t\tos.Exit(111)\n\t}\n\tvar ws syscall.WaitStatus\n\tsyscall.Wait4(pid, &ws, 0, nil)\n\tos.Exit(ws.ExitStatus())\n}\n")
+}
+
+// buildBare builds the program src in the work directory's name, or
+// returns "" when no go command is at hand.
+func buildBare(c *ctx, name, src string) string {
+	dir := filepath.Join(c.work, name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return ""
 	}
 	os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module bare\ngo 1.26\n"), 0o644)
-	os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n\nimport \"os\"\n\nfunc main() { os.Exit(0) }\n"), 0o644)
-	exe := filepath.Join(dir, "bare")
+	os.WriteFile(filepath.Join(dir, "main.go"), []byte(src), 0o644)
+	exe := filepath.Join(dir, name)
 	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w -buildid=", "-o", exe, ".")
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=")
@@ -153,6 +174,10 @@ func benchStartup(c *ctx) error {
 		for _, l := range loaders {
 			runs = append(runs, run{argv: append(ours(l.args...), "/bin/true"), env: env})
 		}
+		forkFloor := bareFork(c)
+		if forkFloor != "" {
+			runs = append(runs, run{argv: []string{forkFloor, "/bin/true"}, env: env})
+		}
 		ds, err := rounds(n, runs)
 		if err != nil {
 			return err
@@ -168,6 +193,10 @@ func benchStartup(c *ctx) error {
 			d := ds[2+len(apps)+i] - truth
 			fmt.Printf("   %-34s %s  ratio to the floor %s (target at most 1.1x; less the /bin/true it runs)\n",
 				l.name, ms(d), ratio(d, floor))
+			if l.args[0] == "fghack" && forkFloor != "" {
+				f := ds[len(ds)-1] - truth
+				fmt.Printf("   %-34s %s  fghack's ratio to it %s\n", "  a Go program that forks it, waits", ms(f), ratio(d, f))
+			}
 		}
 	}
 
@@ -183,6 +212,7 @@ func benchStartup(c *ctx) error {
 		{"softlimit -m 1e9 -o 64 true", []string{"softlimit", "-m", "1000000000", "-o", "64", "/bin/true"}},
 		{"setlock -n lock true", []string{"setlock", "-n", lock, "/bin/true"}},
 		{"pgrphack true", []string{"pgrphack", "/bin/true"}},
+		{"fghack true", []string{"fghack", "/bin/true"}},
 	}
 	base, err := median(n, []string{"/bin/true"}, env)
 	if err != nil {
