@@ -17,16 +17,23 @@ const killGrace = 5 * time.Second
 // shutdownTick is how often the shutdown looks at what is left.
 const shutdownTick = 10 * time.Millisecond
 
+// pipeClosedHook, set only by tests, is called right after the shutdown
+// closes svscan's copy of a logged service's pipe.
+var pipeClosedHook func()
+
 // shutdown stops the tree in order, so that no line a service wrote
 // before it exited is lost:
 //
 //  1. every service is brought down and its supervisor told to leave,
 //     as `svc -dx` does (TERM, then CONT);
-//  2. once a service's supervisor has left, svscan closes its own copy
-//     of the pipe's write end, and tells the logger's supervisor to
-//     leave without restarting it: the logger reads what is still in
-//     the pipe, sees the end of its input (multilog then flushes,
-//     syncs and exits 0) and its supervisor leaves;
+//  2. once a service's supervisor has left, svscan tells the logger's
+//     supervisor to leave without restarting it, and then closes its
+//     own copy of the pipe's write end: the logger reads what is still
+//     in the pipe, sees the end of its input (multilog then flushes,
+//     syncs and exits 0) and its supervisor leaves. In the other order
+//     the logger could end, and be started again, before its
+//     supervisor heard it was to leave: a `cat > file` logger then
+//     truncates what the service wrote;
 //  3. when Timeout has passed since the signal, whatever is left of the
 //     services and loggers gets SIGKILL (a service whose children keep
 //     the pipe open would otherwise hold its logger forever);
@@ -48,10 +55,13 @@ func (sc *Scanner) shutdown(sigs chan os.Signal) {
 		for _, e := range sc.entries {
 			e.reap()
 			if e.main == nil && e.hasLog && e.pipe[1] >= 0 {
-				unix.Close(e.pipe[1])
-				e.pipe[1] = -1
 				if e.log != nil {
 					e.log.Stop(false)
+				}
+				unix.Close(e.pipe[1])
+				e.pipe[1] = -1
+				if pipeClosedHook != nil {
+					pipeClosedHook()
 				}
 			}
 			if e.main != nil || e.log != nil {
