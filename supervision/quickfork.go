@@ -138,7 +138,7 @@ func (c *quickChild) prepare(path string, argv []string, attr *syscall.ProcAttr,
 	if c.argv, err = syscall.SlicePtrFromStrings(argv); err != nil {
 		return false
 	}
-	if c.envv, err = syscall.SlicePtrFromStrings(attr.Env); err != nil {
+	if c.envv, err = envPtrs(attr.Env); err != nil {
 		return false
 	}
 	if attr.Dir != "" {
@@ -161,6 +161,29 @@ func (c *quickChild) prepare(path string, argv []string, attr *syscall.ProcAttr,
 	c.standPath, _ = syscall.BytePtrFromString(selfExe)
 	c.standArgv, _ = syscall.SlicePtrFromStrings([]string{"supervise"})
 	return true
+}
+
+// sharedEnvv is the process's own environment (defaultEnv), which
+// most starts pass, as execve takes it. Only the spawner uses it.
+var sharedEnvv []*byte
+
+// envPtrs returns env as execve takes it. The environment that every
+// supervisor shares is converted once and kept: converting it at each
+// start made one allocation per variable per start, garbage that left
+// the heap's spans sparse after a mass start. The kept copy is only
+// read, by any number of children at once.
+func envPtrs(env []string) ([]*byte, error) {
+	if pe := defaultEnv(); len(env) == 0 || len(pe) != len(env) || &pe[0] != &env[0] {
+		return syscall.SlicePtrFromStrings(env)
+	}
+	if sharedEnvv == nil {
+		v, err := syscall.SlicePtrFromStrings(env)
+		if err != nil {
+			return nil, err
+		}
+		sharedEnvv = v
+	}
+	return sharedEnvv, nil
 }
 
 // onlyPgidCgroup reports whether sys asks for nothing but Setpgid (to

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/daemontools-go/daemontools/applets/apptest"
+	"golang.org/x/sys/unix"
 )
 
 // exitOwner hears of its child's end.
@@ -206,5 +207,37 @@ func TestQuickForkNofile(t *testing.T) {
 	o.wait(t)
 	if string(out) != "37 "+strconv.Itoa(int(want.Max))+"\n" {
 		t.Errorf("the child's limits are %q, want 37 %d", out, want.Max)
+	}
+}
+
+// The environment every supervisor shares is converted for execve once:
+// a start passing it allocates nothing for it, and gets the same
+// pointers; any other environment is converted anew.
+func TestSharedEnvConvertedOnce(t *testing.T) {
+	env := defaultEnv()
+	if len(env) == 0 {
+		t.Skip("the test process has an empty environment")
+	}
+	first, err := envPtrs(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if allocs := testing.AllocsPerRun(10, func() { envPtrs(env) }); allocs != 0 {
+		t.Errorf("converting the shared environment again made %v allocations", allocs)
+	}
+	if again, _ := envPtrs(env); &again[0] != &first[0] {
+		t.Error("the shared environment was converted again")
+	}
+	if len(first) != len(env)+1 || first[len(env)] != nil {
+		t.Fatalf("%d pointers for %d variables", len(first), len(env))
+	}
+	for i, kv := range env {
+		if got := unix.BytePtrToString(first[i]); got != kv {
+			t.Errorf("variable %d is %q, want %q", i, got, kv)
+		}
+	}
+	other := append([]string{"A=1"}, env...)
+	if v, _ := envPtrs(other); len(v) != len(other)+1 || unix.BytePtrToString(v[0]) != "A=1" {
+		t.Error("another environment was not converted as given")
 	}
 }
