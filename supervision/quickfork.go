@@ -76,8 +76,8 @@ type quickPool struct {
 	free []*quickChild
 }
 
-// get returns a quickChild no child uses.
-func (p *quickPool) get() *quickChild {
+// reclaim moves the busy ones whose child has let go to the free ones.
+func (p *quickPool) reclaim() {
 	kept := p.busy[:0]
 	for _, c := range p.busy {
 		if atomic.LoadInt32(&c.live) == 0 {
@@ -88,6 +88,11 @@ func (p *quickPool) get() *quickChild {
 	}
 	clear(p.busy[len(kept):])
 	p.busy = kept
+}
+
+// get returns a quickChild no child uses.
+func (p *quickPool) get() *quickChild {
+	p.reclaim()
 	if n := len(p.free); n > 0 {
 		c := p.free[n-1]
 		p.free = p.free[:n-1]
@@ -96,6 +101,18 @@ func (p *quickPool) get() *quickChild {
 		return c
 	}
 	return &quickChild{stack: make([]byte, quickStack)}
+}
+
+// trim keeps one free quickChild and lets the rest go, with their
+// stacks; those a child may still use stay.
+func (p *quickPool) trim() {
+	p.reclaim()
+	if len(p.free) > 1 {
+		p.free = []*quickChild{p.free[0]}
+	}
+	if len(p.busy) == 0 {
+		p.busy = nil
+	}
 }
 
 // put gives c back: to the free ones if no child got it, else to the

@@ -241,3 +241,34 @@ func TestSharedEnvConvertedOnce(t *testing.T) {
 		t.Error("another environment was not converted as given")
 	}
 }
+
+// After a burst of starts the pool keeps one free quickChild, and those
+// a child may still use.
+func TestQuickPoolTrim(t *testing.T) {
+	var p quickPool
+	var done []*quickChild
+	for range 5 {
+		c := &quickChild{stack: make([]byte, quickStack)}
+		p.put(c, true)
+		done = append(done, c)
+	}
+	held := &quickChild{live: 1, stack: make([]byte, quickStack)}
+	p.put(held, true)
+	p.put(&quickChild{stack: make([]byte, quickStack)}, false)
+	p.trim()
+	if len(p.free) != 1 {
+		t.Errorf("%d free after the trim, want 1", len(p.free))
+	}
+	if len(p.busy) != 1 || p.busy[0] != held {
+		t.Errorf("busy after the trim: %v, want only the one in use", p.busy)
+	}
+	p.trim()
+	if len(p.free) != 1 || len(p.busy) != 1 {
+		t.Errorf("a second trim left %d free, %d busy", len(p.free), len(p.busy))
+	}
+	atomic.StoreInt32(&held.live, 0)
+	p.trim()
+	if len(p.free) != 1 || p.busy != nil {
+		t.Errorf("once let go: %d free, busy %v", len(p.free), p.busy)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"os/signal"
 	"sync"
 	"syscall"
+	"time"
 	"unsafe"
 
 	"github.com/daemontools-go/daemontools/privs"
@@ -182,7 +183,24 @@ func (r *reaper) forkRun(owner childOwner, path string, argv []string, attr *sys
 func (r *reaper) spawner() {
 	cleanSpawnMask()
 	var pool quickPool
-	for req := range r.spawns {
+	// A burst of starts leaves the pool as large as the most children
+	// that were between clone and exec at once; once the starts have
+	// stopped for a while, all but one go, before svscan's tidy-up
+	// hands the free memory back (tidyDelay).
+	idle := time.NewTimer(poolIdle)
+	for {
+		var req *spawn
+		select {
+		case <-idle.C:
+			pool.trim()
+			continue
+		case q, ok := <-r.spawns:
+			if !ok {
+				return
+			}
+			req = q
+		}
+		idle.Reset(poolIdle)
 		quick := pool.get()
 		usable := quick.prepare(req.path, req.argv, req.attr, req.standIn)
 		r.mu.Lock()
@@ -210,6 +228,10 @@ func (r *reaper) spawner() {
 		close(req.done)
 	}
 }
+
+// poolIdle is how long the spawner waits after its last start before it
+// trims its pool.
+const poolIdle = time.Second
 
 // forkTrampoline starts path through the open-files trampoline (see
 // nofile.go), under lim: it forks this executable as the trampoline,
