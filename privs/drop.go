@@ -117,7 +117,7 @@ func endsElsewhere(argv []string) bool {
 		return false
 	}
 	for _, w := range argv {
-		if name, ok := selfResolve([]string{w}); ok && (!isLoader(name) || name == "setlock" || name == "fghack") {
+		if name, ok := selfResolve([]string{w}); ok && !passesOn(name) {
 			return false
 		}
 	}
