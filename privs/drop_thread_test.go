@@ -76,7 +76,7 @@ func TestCredsAllow(t *testing.T) {
 			{[]string{"daemontools", "tai64n"}, false},
 		} {
 			want := c.want || !threads
-			if got := credsAllow("/proc/self/exe", c.argv); got != want {
+			if got := credsAllow(appletOf("/proc/self/exe", c.argv)); got != want {
 				t.Errorf("threadCreds %v: credsAllow(%q) = %v, want %v", threads, c.argv, got, want)
 			}
 		}

@@ -116,7 +116,8 @@ func inProcessAllowed() bool {
 // be set is returned as the exec path returns it. Otherwise it does not
 // return.
 func runInProcess(path string, argv, env []string, ls []Limit) error {
-	if !credsAllow(path, argv) {
+	name, named := appletOf(path, argv)
+	if !credsAllow(name, named) {
 		return errFallBack
 	}
 	for _, l := range ls {
@@ -159,7 +160,7 @@ func runInProcess(path string, argv, env []string, ls []Limit) error {
 	setEnviron(env)
 	envSplit, deferred, standIn, cleanEnviro = false, "", false, nil
 	os.Args = args
-	if name, ok := appletOf(path, argv); ok && passesOn(name) {
+	if named && passesOn(name) {
 		// Only the main thread's name is seen (ps, pgrep) while it
 		// runs; the program that stays gets every thread named.
 		nameMain(filepath.Base(path))
@@ -194,17 +195,14 @@ func appended(cur, env []string) bool {
 	return true
 }
 
-// credsAllow reports whether the credentials let argv (path, this
-// executable) run in this process: always, unless setuidgid changed
-// them on the locked thread only (dropThread). The other threads then
-// still have the old ones, and a program that runs goroutines could run
-// them there: only a loader, which runs on this thread alone, may run.
-func credsAllow(path string, argv []string) bool {
-	if !threadCreds {
-		return true
-	}
-	name, ok := appletOf(path, argv)
-	return ok && isLoader(name)
+// credsAllow reports whether the credentials let the applet called
+// name (named: whether argv names one at all) run in this process:
+// always, unless setuidgid changed them on the locked thread only
+// (dropThread). The other threads then still have the old ones, and a
+// program that runs goroutines could run them there: only a loader,
+// which runs on this thread alone, may run.
+func credsAllow(name string, named bool) bool {
+	return !threadCreds || named && isLoader(name)
 }
 
 // passesOn reports whether the applet called name is a loader that
