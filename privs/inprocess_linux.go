@@ -392,11 +392,18 @@ func nameMain(name string) {
 	n := copy(comm[:15], name)
 	if lockedMain {
 		syscall.RawSyscall(syscall.SYS_PRCTL, syscall.PR_SET_NAME, uintptr(unsafe.Pointer(&comm[0])), 0)
-	} else if fd, err := syscall.Open("/proc/self/task/"+strconv.Itoa(syscall.Getpid())+"/comm", syscall.O_WRONLY|syscall.O_CLOEXEC, 0); err == nil {
-		syscall.Write(fd, comm[:n])
-		syscall.Close(fd)
+	} else {
+		writeComm(syscall.Getpid(), comm[:n])
 	}
 	mainName = string(comm[:n])
+}
+
+// writeComm names thread tid of this process comm through /proc.
+func writeComm(tid int, comm []byte) {
+	if fd, err := syscall.Open("/proc/self/task/"+strconv.Itoa(tid)+"/comm", syscall.O_WRONLY|syscall.O_CLOEXEC, 0); err == nil {
+		syscall.Write(fd, comm)
+		syscall.Close(fd)
+	}
 }
 
 // nameThreads names every thread of the process as the exec names the
@@ -420,10 +427,7 @@ func nameThreads(name string) {
 				continue
 			}
 			done[tid], fresh = true, true
-			if fd, err := syscall.Open("/proc/self/task/"+strconv.Itoa(tid)+"/comm", syscall.O_WRONLY|syscall.O_CLOEXEC, 0); err == nil {
-				syscall.Write(fd, comm[:n])
-				syscall.Close(fd)
-			}
+			writeComm(tid, comm[:n])
 		}
 		if !fresh {
 			return
