@@ -398,7 +398,8 @@ func nameMain(name string) {
 	mainName = string(comm[:n])
 }
 
-// writeComm names thread tid of this process comm through /proc.
+// writeComm gives thread tid of this process the name comm, through
+// /proc.
 func writeComm(tid int, comm []byte) {
 	if fd, err := syscall.Open("/proc/self/task/"+strconv.Itoa(tid)+"/comm", syscall.O_WRONLY|syscall.O_CLOEXEC, 0); err == nil {
 		syscall.Write(fd, comm)
