@@ -75,10 +75,7 @@ func TestTrampoline(t *testing.T) {
 // executable as it is shipped: a race-built one is dynamically linked,
 // and the dynamic loader runs before any entry point.
 func TestTrampolineBeforeRuntime(t *testing.T) {
-	strace, err := exec.LookPath("strace")
-	if err != nil {
-		t.Skip("strace is not installed (apt-get install -y strace)")
-	}
+	strace := apptest.Strace(t)
 	bash, err := exec.LookPath("bash")
 	if err != nil {
 		t.Skip("no bash, whose exec -a names the trampoline")

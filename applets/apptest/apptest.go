@@ -165,6 +165,17 @@ func RequireRoot(t testing.TB) {
 	}
 }
 
+// Strace returns the path of strace, or skips the test, saying how to
+// install it, when there is none.
+func Strace(t testing.TB) string {
+	t.Helper()
+	path, err := exec.LookPath("strace")
+	if err != nil {
+		t.Skip("strace is not installed (apt-get install -y strace)")
+	}
+	return path
+}
+
 // SoakEnv is the environment variable that turns on the soak sizes.
 const SoakEnv = "DAEMONTOOLS_SOAK"
 

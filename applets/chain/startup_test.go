@@ -69,10 +69,7 @@ func TestLoadersPassTheSignalMask(t *testing.T) {
 // of several runs are compared with the fewest of a Go program that
 // only exits.
 func TestShortLivedStartNoThreadOfTheirOwn(t *testing.T) {
-	strace, err := exec.LookPath("strace")
-	if err != nil {
-		t.Skip("strace is not installed (apt-get install -y strace)")
-	}
+	strace := apptest.Strace(t)
 	goCmd, err := exec.LookPath("go")
 	if err != nil {
 		t.Skip("no go command to build a program that only exits")
@@ -147,10 +144,7 @@ setuidgid nobody fghack sh -c 'id -u; id -G'
 // where lsm_get_self_attr(2) says no security module keeps a label,
 // /proc/self/attr/current is not opened.
 func TestChainStepsDoTheExecsWorkOnly(t *testing.T) {
-	strace, err := exec.LookPath("strace")
-	if err != nil {
-		t.Skip("strace is not installed (apt-get install -y strace)")
-	}
+	strace := apptest.Strace(t)
 	bin := apptest.PlainBinDir(t)
 	dir := t.TempDir()
 	if err := os.Mkdir(filepath.Join(dir, "e"), 0o755); err != nil {

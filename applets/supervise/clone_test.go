@@ -55,10 +55,7 @@ func TestRunSignalsAsDebian(t *testing.T) {
 // supervision/quickfork.go), on a stack of its own.
 func TestRunClonedWithoutVfork(t *testing.T) {
 	t.Parallel()
-	strace, err := exec.LookPath("strace")
-	if err != nil {
-		t.Skip("strace is not installed (apt-get install -y strace)")
-	}
+	strace := apptest.Strace(t)
 	dir := service(t, "#!/bin/sh\nexec sleep 1000\n")
 	trace := filepath.Join(t.TempDir(), "trace")
 	cmd := exec.Command(strace, "-f", "-e", "trace=clone,clone3,vfork,execve", "-o", trace, filepath.Join(apptest.BinDir(t), "supervise"), dir)
