@@ -40,10 +40,14 @@ Our own programs run in the loader's process [from ours]
     -d 3000000 multilog t ./main starts the runtime once. What the
     exec would do is done by hand: the argument and environment
     areas (so ps, /proc/PID/cmdline and environ show multilog t
-    ./main and its environment), the name of every thread, the
-    environment, the close-on-exec descriptors closed (the runtime's
-    own kept), the signal handlers as the runtime sets them up, the
-    limits, the credentials of every thread, the dumpable flag.
+    ./main and its environment), the name of the main thread (what
+    ps shows) at each step and of every thread once the program that
+    stays runs, the environment, the close-on-exec descriptors closed
+    (the runtime's own kept), the signal handlers as the runtime sets
+    them up, the limits, the credentials of every thread before a
+    program of ours other than a loader runs (a chain of loaders that
+    ends in a program not ours runs on the one thread setuidgid
+    changed, as the exec would), the dumpable flag.
     Whatever cannot be made exactly so makes the loader exec as
     before: softlimit -o for a program of ours, a new GOGC, GODEBUG,
     GOMAXPROCS or GOMEMLIMIT, a setlock lock put where the runtime
