@@ -93,8 +93,8 @@ func sameProcess(pid int, stamp timefmt.TAI64N) bool {
 // survivor reads DIR/supervise/status (dirfd and name relative to it)
 // and returns the status and pid of the service it names when that
 // process is still the one that was started.
-func survivor(dirfd int, name string) (Status, int, bool) {
-	fd, err := unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+func survivor(dirfd int, name cpath) (Status, int, bool) {
+	fd, err := openat(dirfd, name, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return Status{}, 0, false
 	}
@@ -121,7 +121,7 @@ func survivor(dirfd int, name string) (Status, int, bool) {
 // identity after, so that a pid recycled in between fails the check
 // instead of being watched. The survivor's stamp is kept.
 func (s *Supervisor) adopt() (Status, int, bool) {
-	st, pid, ok := survivor(int(s.dirfd), "supervise/status")
+	st, pid, ok := survivor(int(s.dirfd), cStatus)
 	if !ok {
 		return st, 0, false
 	}
@@ -178,9 +178,9 @@ func survivingPipe(name string) (p [2]int, ok bool) {
 	}
 	defer unix.Close(dirfd)
 	for _, c := range []struct {
-		status string
+		status cpath
 		fd     int
-	}{{"log/supervise/status", 0}, {"supervise/status", 1}} {
+	}{{cLogStatus, 0}, {cStatus, 1}} {
 		_, pid, alive := survivor(dirfd, c.status)
 		if !alive {
 			continue

@@ -185,7 +185,7 @@ func (s *Supervisor) writeStatus() {
 		s.report.Warn("unable to write "+s.dir+"/supervise/status.new", errPartialWrite)
 		return
 	}
-	if err := unix.Renameat(int(s.dirfd), "supervise/status.new", int(s.dirfd), "supervise/status"); err != nil {
+	if err := renameat(int(s.dirfd), cStatusNew, cStatus); err != nil {
 		s.report.Warn("unable to rename "+s.dir+"/supervise/status.new to status", err)
 	}
 }
@@ -194,7 +194,7 @@ func (s *Supervisor) writeStatus() {
 // raises the limit if it can and tries once more.
 func (s *Supervisor) openStatusNew() (int, error) {
 	for try := 0; ; try++ {
-		fd, err := unix.Openat(int(s.dirfd), "supervise/status.new", unix.O_WRONLY|unix.O_NONBLOCK|unix.O_TRUNC|unix.O_CREAT|unix.O_CLOEXEC, 0o644)
+		fd, err := openat(int(s.dirfd), cStatusNew, unix.O_WRONLY|unix.O_NONBLOCK|unix.O_TRUNC|unix.O_CREAT|unix.O_CLOEXEC, 0o644)
 		if err == nil || try > 0 || !isNoFiles(err) || !growNofile(softLimit()+1) {
 			return fd, err
 		}

@@ -200,9 +200,8 @@ func (s *Supervisor) setup(path string) error {
 		s.childDir = path
 	}
 
-	var st unix.Stat_t
 	normallyUp := false
-	if err := unix.Fstatat(fd, "down", &st, 0); err != nil {
+	if err := exists(fd, cDown); err != nil {
 		if err != unix.ENOENT {
 			return &Error{"unable to stat " + s.dir + "/down", err}
 		}
@@ -214,7 +213,7 @@ func (s *Supervisor) setup(path string) error {
 		return err
 	}
 
-	lock, err := unix.Openat(fd, "supervise/lock", unix.O_WRONLY|unix.O_NONBLOCK|unix.O_APPEND|unix.O_CREAT|unix.O_CLOEXEC, 0o600)
+	lock, err := openat(fd, cLock, unix.O_WRONLY|unix.O_NONBLOCK|unix.O_APPEND|unix.O_CREAT|unix.O_CLOEXEC, 0o600)
 	if err == nil {
 		s.lockfd = int32(lock)
 		err = flock(lock, unix.LOCK_EX|unix.LOCK_NB)
@@ -228,7 +227,7 @@ func (s *Supervisor) setup(path string) error {
 		return &Error{"unable to acquire " + s.dir + "/supervise/lock", err}
 	}
 
-	unix.Mkfifoat(fd, "supervise/control", 0o600)
+	mkfifoat(fd, cControl, 0o600)
 	ctl, w, err := openControl(fd)
 	if err != nil {
 		ce := err.(*controlError)
@@ -250,8 +249,8 @@ func (s *Supervisor) setup(path string) error {
 		s.handle(event{kind: eNew})
 	}
 
-	unix.Mkfifoat(fd, "supervise/ok", 0o600)
-	ok, err := unix.Openat(fd, "supervise/ok", unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	mkfifoat(fd, cOk, 0o600)
+	ok, err := openat(fd, cOk, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return &Error{"unable to read " + s.dir + "/supervise/ok", err}
 	}
@@ -268,15 +267,15 @@ func (s *Supervisor) setup(path string) error {
 // work after all (the file was replaced meanwhile), the two are used,
 // as the reference uses them.
 func openControl(dirfd int) (r, w int, err error) {
-	r, err = unix.Openat(dirfd, "supervise/control", unix.O_RDWR|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	r, err = openat(dirfd, cControl, unix.O_RDWR|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err == nil {
 		return r, -1, nil
 	}
-	r, err = unix.Openat(dirfd, "supervise/control", unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	r, err = openat(dirfd, cControl, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return -1, -1, &controlError{"read", err}
 	}
-	w, err = unix.Openat(dirfd, "supervise/control", unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	w, err = openat(dirfd, cControl, unix.O_WRONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		unix.Close(r)
 		return -1, -1, &controlError{"write", err}
@@ -321,12 +320,11 @@ func flock(fd, how int) error {
 // the reference). Like Debian's supervise, when supervise is a dangling
 // symbolic link it makes the link's target, one level only.
 func (s *Supervisor) makeSuperviseDir() error {
-	err := unix.Mkdirat(int(s.dirfd), "supervise", 0o700)
+	err := mkdirat(int(s.dirfd), cSupervise, 0o700)
 	if err != unix.EEXIST {
 		return nil
 	}
-	var st unix.Stat_t
-	if unix.Fstatat(int(s.dirfd), "supervise", &st, 0) != unix.ENOENT {
+	if exists(int(s.dirfd), cSupervise) != unix.ENOENT {
 		return nil
 	}
 	buf := make([]byte, unix.PathMax)
