@@ -3,6 +3,7 @@ package supervision
 import (
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -60,5 +61,56 @@ func TestExistsAsStat(t *testing.T) {
 		if c.String() != name {
 			t.Errorf("cpath %q reads back as %q", name, c.String())
 		}
+	}
+}
+
+// A quickChild used again keeps its strings and lists in the storage
+// its first start made.
+func TestPrepareReusesItsStorage(t *testing.T) {
+	if !quickClone {
+		t.Skip("no clone of ./run on this architecture: it starts with ForkExec")
+	}
+	dir := t.TempDir()
+	attr := &syscall.ProcAttr{Dir: dir, Env: defaultEnv(), Files: []uintptr{0, 1, 2}}
+	argv := []string{"./run", "an argument"}
+	msg := "unable to start " + dir + "/run"
+	var p quickPool
+	c := p.get()
+	if !c.prepare("./run", argv, attr, msg) {
+		t.Fatal("prepare refused a plain start")
+	}
+	p.put(c, false)
+	allocs := testing.AllocsPerRun(20, func() {
+		c := p.get()
+		c.prepare("./run", argv, attr, msg)
+		p.put(c, false)
+	})
+	if allocs != 0 {
+		t.Errorf("preparing a start again made %v allocations", allocs)
+	}
+	c = p.get()
+	if !c.prepare("./run", argv, attr, msg) {
+		t.Fatal("prepare refused a plain start")
+	}
+	str := unix.BytePtrToString
+	if str(c.path) != "./run" || str(c.dir) != dir {
+		t.Errorf("path %q, dir %q", str(c.path), str(c.dir))
+	}
+	if len(c.argv) != 3 || str(c.argv[0]) != argv[0] || str(c.argv[1]) != argv[1] || c.argv[2] != nil {
+		t.Errorf("argv %v", c.argv)
+	}
+	if len(c.fds) != 3 || c.fds[0] != 0 || c.fds[2] != 2 {
+		t.Errorf("fds %v", c.fds)
+	}
+	if str(c.standPath) != selfExe || len(c.standArgv) != 2 || str(c.standArgv[0]) != "supervise" || c.standArgv[1] != nil {
+		t.Errorf("stand-in %q %v", str(c.standPath), c.standArgv)
+	}
+	putErrno(c.errnoDigits, uint32(syscall.ENOENT))
+	if len(c.standEnvv) != 2 || c.standEnvv[1] != nil || str(c.standEnvv[0]) != string(standInVar(syscall.ENOENT, msg)) {
+		t.Errorf("stand-in environment %q", str(c.standEnvv[0]))
+	}
+	// What execve cannot take is refused, as ForkExec refuses it.
+	if c := p.get(); c.prepare("./run", []string{"a\x00b"}, attr, msg) {
+		t.Error("prepare took an argument with a NUL in it")
 	}
 }

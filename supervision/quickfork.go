@@ -2,6 +2,7 @@ package supervision
 
 import (
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"unsafe"
@@ -49,9 +50,15 @@ type quickChild struct {
 	setpgid   bool
 	cgroup    int             // >= 0: clone3 into this cgroup
 	nofile    *syscall.Rlimit // nil: the parent's open-files limit
+	nofileLim syscall.Rlimit  // where nofile points otherwise
 	mask      uint64          // the signal mask ./run starts with
 	ignored   uint64          // bit sig-1: ignored when svscan started
 	stack     []byte
+
+	// Where the strings and the lists above are kept: made for the
+	// first start, and used again by the next ones.
+	strs []byte
+	ptrs []*byte
 
 	// The stand-in: execs standPath with standArgv and standEnvv
 	// after writing the errno into errnoDigits (in standEnvv[0]).
@@ -96,8 +103,7 @@ func (p *quickPool) get() *quickChild {
 	if n := len(p.free); n > 0 {
 		c := p.free[n-1]
 		p.free = p.free[:n-1]
-		stack := c.stack
-		*c = quickChild{stack: stack}
+		*c = quickChild{stack: c.stack, strs: c.strs[:0], ptrs: c.ptrs[:0], fds: c.fds[:0]}
 		return c
 	}
 	return &quickChild{stack: make([]byte, quickStack)}
@@ -145,39 +151,100 @@ func (c *quickChild) prepare(path string, argv []string, attr *syscall.ProcAttr,
 			c.cgroup = sys.CgroupFD
 		}
 	}
-	if unix.Access(selfExe, unix.X_OK) != nil {
+	exe, cwd := selfExePath(), unix.AT_FDCWD
+	if _, _, e := unix.Syscall(unix.SYS_FACCESSAT, uintptr(cwd), uintptr(unsafe.Pointer(exe.p)), unix.X_OK); e != 0 {
 		return false
 	}
-	var err error
-	if c.path, err = syscall.BytePtrFromString(path); err != nil {
-		return false
+	// Every string the child takes, NUL-terminated, in c.strs: sized
+	// first, so that no append moves what a pointer was taken to.
+	const standArg = "supervise"
+	standEnv := len(StandInEnv) + len("=00000 ") + len(standIn)
+	size := len(path) + len(attr.Dir) + len(standArg) + standEnv + 4
+	for _, a := range argv {
+		size += len(a) + 1
 	}
-	if c.argv, err = syscall.SlicePtrFromStrings(argv); err != nil {
-		return false
+	if cap(c.strs) < size {
+		c.strs = make([]byte, 0, size)
 	}
-	if c.envv, err = envPtrs(attr.Env); err != nil {
+	var ok bool
+	if c.path, ok = c.cstring(path); !ok {
 		return false
 	}
 	if attr.Dir != "" {
-		if c.dir, err = syscall.BytePtrFromString(attr.Dir); err != nil {
+		if c.dir, ok = c.cstring(attr.Dir); !ok {
 			return false
 		}
 	}
-	c.fds = make([]int, len(attr.Files))
-	for i, fd := range attr.Files {
-		c.fds[i] = int(fd)
+	// argv, the stand-in's argv and its environment, each ending in
+	// nil, share c.ptrs.
+	if need := len(argv) + 5; cap(c.ptrs) < need {
+		c.ptrs = make([]*byte, 0, need)
+	}
+	for _, a := range argv {
+		p, ok := c.cstring(a)
+		if !ok {
+			return false
+		}
+		c.ptrs = append(c.ptrs, p)
+	}
+	c.ptrs = append(c.ptrs, nil)
+	c.argv = c.ptrs[:len(c.ptrs):len(c.ptrs)]
+	var err error
+	if c.envv, err = envPtrs(attr.Env); err != nil {
+		return false
+	}
+	for _, fd := range attr.Files {
+		c.fds = append(c.fds, int(fd))
 	}
 	// A signal ignored when this process started stays ignored in
 	// ./run, as through the reference's svscan and supervise, which
 	// leave every disposition alone but SIGCHLD's.
 	c.ignored = privs.IgnoredAtStart() &^ (1 << (syscall.SIGCHLD - 1))
 	// The stand-in's report, with the errno's digits to fill in.
-	env := append(standInVar(0, standIn), 0)
-	c.errnoDigits = env[len(StandInEnv)+1 : len(StandInEnv)+6]
-	c.standEnvv = []*byte{&env[0], nil}
-	c.standPath, _ = syscall.BytePtrFromString(selfExe)
-	c.standArgv, _ = syscall.SlicePtrFromStrings([]string{"supervise"})
+	if strings.IndexByte(standIn, 0) >= 0 {
+		return false
+	}
+	at := len(c.strs)
+	c.strs = append(append(append(c.strs, StandInEnv...), "=00000 "...), standIn...)
+	c.strs = append(c.strs, 0)
+	env := &c.strs[at]
+	c.errnoDigits = c.strs[at+len(StandInEnv)+1 : at+len(StandInEnv)+6]
+	c.standPath = exe.p
+	arg0, _ := c.cstring(standArg)
+	c.ptrs = append(c.ptrs, arg0, nil, env, nil)
+	n := len(c.ptrs)
+	c.standArgv, c.standEnvv = c.ptrs[n-4:n-2], c.ptrs[n-2:n]
 	return true
+}
+
+// cstring appends s and a NUL to c.strs, which has room for them, and
+// returns where it starts there; false if s has a NUL in it, which
+// execve could not take.
+func (c *quickChild) cstring(s string) (*byte, bool) {
+	if strings.IndexByte(s, 0) >= 0 {
+		return nil, false
+	}
+	at := len(c.strs)
+	c.strs = append(append(c.strs, s...), 0)
+	return &c.strs[at], true
+}
+
+// selfExeName is selfExe as the kernel takes it, made again only when
+// selfExe changes (a test's).
+type selfExeName struct {
+	s string
+	c cpath
+}
+
+var selfExeC atomic.Pointer[selfExeName]
+
+func selfExePath() cpath {
+	if n := selfExeC.Load(); n != nil && n.s == selfExe {
+		return n.c
+	}
+	n := &selfExeName{selfExe, mkcpath(selfExe)}
+	selfExeC.Store(n)
+	return n.c
 }
 
 // sharedEnvv is the process's own environment (defaultEnv), which
@@ -212,25 +279,35 @@ func onlyPgidCgroup(sys *syscall.SysProcAttr) bool {
 		len(sys.AmbientCaps) == 0 && sys.PidFD == nil
 }
 
-// childNofile is the open-files limit a child must be given: nil when it
-// is the parent's. The Go runtime raised the soft limit at start-up
-// (to one short of the hard one) and gives children of ForkExec back
-// the one it found; here the entry hook's record of it stands in for the
-// runtime's. Without that record, a limit one short of the hard one may
-// be the runtime's, and what it replaced is unknown: false. The caller
-// holds nofile.mu.
-func childNofile() (*syscall.Rlimit, bool) {
+// childNofile is the open-files limit a child must be given: set false
+// when it is the parent's. The Go runtime raised the soft limit at
+// start-up (to one short of the hard one) and gives children of
+// ForkExec back the one it found; here the entry hook's record of it
+// stands in for the runtime's. Without that record, a limit one short
+// of the hard one may be the runtime's, and what it replaced is
+// unknown: ok false. The caller holds nofile.mu.
+func childNofile() (lim syscall.Rlimit, set, ok bool) {
 	if lim, raised := nofile.trampoline(); raised {
-		return &lim, true
+		return lim, true, true
 	}
 	if lim, ok := privs.StartNofile(); ok {
-		return &lim, true
+		return lim, true, true
 	}
-	var lim syscall.Rlimit
 	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim) != nil || lim.Cur == lim.Max-1 {
-		return nil, false
+		return lim, false, false
 	}
-	return nil, true
+	return lim, false, true
+}
+
+// setNofile takes childNofile's answer: the limit is kept in c, for the
+// child to set.
+func (c *quickChild) setNofile(lim syscall.Rlimit, set, ok bool) bool {
+	c.nofile = nil
+	if set {
+		c.nofileLim = lim
+		c.nofile = &c.nofileLim
+	}
+	return ok
 }
 
 // start clones the child and returns its pid. The clone happens under

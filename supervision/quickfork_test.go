@@ -72,7 +72,7 @@ func quickReady(t *testing.T) {
 		}
 	})
 	nofile.mu.Lock()
-	_, ok := childNofile()
+	_, _, ok := childNofile()
 	nofile.mu.Unlock()
 	if !ok {
 		t.Fatal("the open-files limit for ./run is still unknown")

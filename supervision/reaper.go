@@ -206,7 +206,7 @@ func (r *reaper) spawner() {
 		r.mu.Lock()
 		nofile.mu.Lock()
 		if usable {
-			quick.nofile, usable = childNofile()
+			usable = quick.setNofile(childNofile())
 		}
 		if usable {
 			// What a failed clone says (EAGAIN, or clone3's refusal
