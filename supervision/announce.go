@@ -14,20 +14,28 @@ import (
 // announce writes the status file: status.new, then rename, as the
 // reference does; failures are warnings. The work runs off the
 // supervisor's goroutine (see offload).
-func (s *Supervisor) announce() { s.offload(s.writeStatus) }
+func (s *Supervisor) announce() { s.offload(writeStatus) }
 
-// offload runs fn as the package's offload does, except while New sets
-// the Supervisor up: New runs on its caller's goroutine (svscan's
-// scanner), whose stack does not matter, and a busy worker would hold
-// every new service up by workerPatience and then by a spare. Measured
-// with 1000 services whose run exits every second, the scanner got
-// about one new service a second past the first 200 that way.
-func (s *Supervisor) offload(fn func()) {
+func writeStatus(s *Supervisor) event {
+	s.writeStatus()
+	return event{}
+}
+
+// offload runs op(s) as the package's offload does, and returns its
+// event, except while New sets the Supervisor up: New runs on its
+// caller's goroutine (svscan's scanner), whose stack does not matter,
+// and a busy worker would hold every new service up by workerPatience
+// and then by a spare. Measured with 1000 services whose run exits
+// every second, the scanner got about one new service a second past
+// the first 200 that way. The ops are plain functions, not closures
+// over the Supervisor: an offloaded call makes no garbage.
+func (s *Supervisor) offload(op func(*Supervisor) event) event {
 	if s.settingUp {
-		fn()
-		return
+		return op(s)
 	}
-	offload(fn)
+	c := getCall()
+	c.op, c.s = op, s
+	return c.submit()
 }
 
 // offload runs fn on the process's worker goroutine and waits for it.
@@ -45,38 +53,85 @@ func (s *Supervisor) offload(fn func()) {
 // others; at most spareWorkers such goroutines at a time (see
 // waitForWorker).
 func offload(fn func()) {
-	offloads.Add(1)
-	workerOnce.Do(func() {
-		work = make(chan func())
-		go func() {
-			for f := range work {
-				f()
-			}
-		}()
-	})
-	done := make(chan struct{})
-	var crash any
-	// A panic in fn is handed back to the caller, whose goroutine
-	// recovers it: the worker serves every service and must live on.
-	job := func() {
-		defer func() {
-			crash = recover()
-			close(done)
-		}()
-		fn()
-	}
+	c := getCall()
+	c.fn = fn
+	c.submit()
+}
+
+// offloadCall is one call handed to the worker: fn, or op on s. The
+// calls are used again (freeCalls), with their channel and timer: a
+// mass start offloads two or three calls per service, and each call
+// made a channel, a closure and, with the worker busy, a timer, which
+// were garbage at once and left the heap's spans sparse.
+type offloadCall struct {
+	fn    func()
+	op    func(*Supervisor) event
+	s     *Supervisor
+	ev    event
+	crash any
+	done  chan struct{} // buffered: the worker never waits on it
+	t     *time.Timer   // waitForWorker's, made at its first use
+}
+
+// freeCalls keeps calls for use again: as many as are likely in
+// flight at once, the rest go.
+var freeCalls = make(chan *offloadCall, 32)
+
+func getCall() *offloadCall {
 	select {
-	case work <- job:
+	case c := <-freeCalls:
+		return c
 	default:
-		waitForWorker(job)
-	}
-	<-done
-	if crash != nil {
-		panic(crash)
+		return &offloadCall{done: make(chan struct{}, 1)}
 	}
 }
 
-// waitForWorker hands job to the busy worker, or to a goroutine of its
+// submit hands c to the worker, waits for it, gives c back and returns
+// op's event. A panic in the call is handed back to the caller, whose
+// goroutine recovers it: the worker serves every service and must
+// live on.
+func (c *offloadCall) submit() event {
+	offloads.Add(1)
+	workerOnce.Do(func() {
+		work = make(chan *offloadCall)
+		go func() {
+			for c := range work {
+				c.run()
+			}
+		}()
+	})
+	select {
+	case work <- c:
+	default:
+		waitForWorker(c)
+	}
+	<-c.done
+	ev, crash := c.ev, c.crash
+	*c = offloadCall{done: c.done, t: c.t}
+	select {
+	case freeCalls <- c:
+	default:
+	}
+	if crash != nil {
+		panic(crash)
+	}
+	return ev
+}
+
+// run makes the call, on the worker or a spare.
+func (c *offloadCall) run() {
+	defer func() {
+		c.crash = recover()
+		c.done <- struct{}{}
+	}()
+	if c.op != nil {
+		c.ev = c.op(c.s)
+	} else {
+		c.fn()
+	}
+}
+
+// waitForWorker hands c to the busy worker, or to a goroutine of its
 // own once workerPatience has passed. It is offload's slow path, in a
 // frame of its own: the timer's call chain is deep, and offload's
 // usual path is on the deepest chain of every Supervisor's goroutine.
@@ -92,29 +147,33 @@ func offload(fn func()) {
 // waits for the worker or for one of them.
 //
 //go:noinline
-func waitForWorker(job func()) {
-	t := time.NewTimer(workerPatience)
+func waitForWorker(c *offloadCall) {
+	if c.t == nil {
+		c.t = time.NewTimer(workerPatience)
+	} else {
+		c.t.Reset(workerPatience)
+	}
 	// A spare is asked for (slot not nil) only once the patience has
 	// run out; the worker may still come first.
 	var slot chan struct{}
 	for {
 		select {
-		case work <- job:
-			t.Stop()
+		case work <- c:
+			c.t.Stop()
 			return
-		case <-t.C:
+		case <-c.t.C:
 			slot = spare
 		case slot <- struct{}{}:
-			go spareJob(job)
+			go spareJob(c)
 			return
 		}
 	}
 }
 
-// spareJob runs job on a spare's goroutine and gives the spare back.
-func spareJob(job func()) {
+// spareJob runs c on a spare's goroutine and gives the spare back.
+func spareJob(c *offloadCall) {
 	defer func() { <-spare }()
-	job()
+	c.run()
 }
 
 // workerPatience is how long offload waits for a busy worker.
@@ -128,7 +187,7 @@ const spareWorkers = 8
 
 var (
 	workerOnce sync.Once
-	work       chan func()
+	work       chan *offloadCall
 	spare      = make(chan struct{}, spareWorkers)
 	// offloads counts the calls: svscan's tidy waits for a quiet
 	// while (Scanner.Run).

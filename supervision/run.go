@@ -89,12 +89,7 @@ func (s *Supervisor) advance() {
 	case doStart:
 		// The files are read and the fork made on the worker (see
 		// offload).
-		var e event
-		s.offload(func() {
-			s.loadConfig()
-			e = s.fork()
-		})
-		s.push(e)
+		s.push(s.offload(startRun))
 	case doPoll:
 		var e event
 		if s.readNow() && s.controlHook(s.buf[0], &e) {
@@ -119,6 +114,26 @@ func (s *Supervisor) advance() {
 	}
 }
 
+// startRun reads the service's files and starts ./run, on the worker.
+func startRun(s *Supervisor) event {
+	s.loadConfig()
+	return s.fork()
+}
+
+// checkOp starts ./check, on the worker: a check that cannot be
+// started counts as one that failed.
+func checkOp(s *Supervisor) event {
+	if s.startCheck() {
+		return event{kind: eChecked, ws: 111 << 8}
+	}
+	return event{}
+}
+
+func quietOp(s *Supervisor) event {
+	s.quiet()
+	return event{}
+}
+
 // advanceOpted carries out the effects only a service that opts in
 // asks for, in a frame of its own so that a daemontools service's
 // deepest chain does not pay for them.
@@ -127,23 +142,23 @@ func (s *Supervisor) advance() {
 func (s *Supervisor) advanceOpted(f effect) {
 	switch f.kind {
 	case doFinish:
-		var e event
-		s.offload(func() { e = s.forkFinish() })
-		s.push(e)
+		s.push(s.offload((*Supervisor).forkFinish))
 	case doCheck:
-		var failed bool
-		s.offload(func() { failed = s.startCheck() })
-		if failed {
-			s.push(event{kind: eChecked, ws: 111 << 8})
+		if e := s.offload(checkOp); e.kind == eChecked {
+			s.push(e)
 		}
 	case doQuiet:
-		s.offload(s.quiet)
+		s.offload(quietOp)
 	case doDeadline:
 		if at, ok := s.m.timer(); ok {
 			s.control.SetReadDeadline(monoBase.Add(at))
 		}
 	case doSignalGroup:
-		s.offload(func() { s.signalGroup(syscall.Signal(f.arg)) })
+		sig := syscall.Signal(f.arg)
+		s.offload(func(s *Supervisor) event {
+			s.signalGroup(sig)
+			return event{}
+		})
 	case doWarn:
 		w := warnings[f.arg]
 		s.report.Warn(w.before+s.dir+w.after, nil)
