@@ -127,3 +127,47 @@ func TestOffloadMakesNoGarbage(t *testing.T) {
 		t.Errorf("an offloaded call made %v allocations", allocs)
 	}
 }
+
+// A start's request to the spawner is used again, and keeps nothing of
+// the start before.
+func TestSpawnRequestReused(t *testing.T) {
+	quickReady(t)
+	procReaper.start()
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	o := &exitOwner{ws: make(chan syscall.WaitStatus, 1)}
+	attr := &syscall.ProcAttr{Dir: "/", Files: []uintptr{null.Fd(), null.Fd(), null.Fd()}, Sys: &syscall.SysProcAttr{Setpgid: true}}
+	start := func() {
+		if _, err := procReaper.forkRun(o, "/bin/true", []string{"true"}, attr, "unable to start"); err != nil {
+			t.Fatal(err)
+		}
+		if ws := o.wait(t); ws != 0 {
+			t.Fatalf("true ended with %v", ws)
+		}
+	}
+	start()
+	var req *spawn
+	select {
+	case req = <-freeSpawns:
+	default:
+		t.Fatal("no request was kept for use again")
+	}
+	if req.owner != nil || req.path != "" || req.argv != nil || req.attr.Dir != "" || req.attr.Sys != nil || len(req.files) != 0 || req.sys.Setpgid {
+		t.Errorf("the kept request still holds the last start: %+v", req)
+	}
+	// Another start takes it (or, with supervisors of other tests
+	// starting meanwhile, one like it) and gives it back clean.
+	freeSpawns <- req
+	start()
+	select {
+	case again := <-freeSpawns:
+		if again.owner != nil || again.attr.Sys != nil || len(again.files) != 0 {
+			t.Errorf("the request kept after a second start holds it: %+v", again)
+		}
+	default:
+		t.Fatal("no request was kept after the second start")
+	}
+}

@@ -142,20 +142,28 @@ func waitOK(pid int) (syscall.WaitStatus, bool) {
 	}
 }
 
-// spawn is one request to the spawner.
+// spawn is one request to the spawner. The requests are used again
+// (freeSpawns): the caller's attr is copied into one, so that neither
+// it nor what it points to escapes, and a start makes no garbage.
 type spawn struct {
 	owner childOwner
 	path  string
 	argv  []string
-	attr  *syscall.ProcAttr
+	attr  syscall.ProcAttr
+	files []uintptr           // attr.Files
+	sys   syscall.SysProcAttr // *attr.Sys, when there is one
 	// standIn, when not empty, is the message of a stand-in for a
 	// child whose exec fails (startStandIn): such a child may be
 	// forked without waiting for its exec (quickfork.go).
 	standIn string
 	pid     int
 	err     error
-	done    chan struct{}
+	done    chan struct{} // buffered: the spawner never waits on it
 }
+
+// freeSpawns keeps requests for use again: the worker and its spares
+// make most of them, so a few are in flight at once.
+var freeSpawns = make(chan *spawn, 4)
 
 // forkExec starts a child and registers owner for it before the reaper
 // can look it up.
@@ -174,10 +182,31 @@ func (r *reaper) forkExec(owner childOwner, path string, argv []string, attr *sy
 // fork returns, as the reference's supervise knows it.
 func (r *reaper) forkRun(owner childOwner, path string, argv []string, attr *syscall.ProcAttr, standIn string) (int, error) {
 	r.start()
-	req := &spawn{owner: owner, path: path, argv: argv, attr: attr, standIn: standIn, done: make(chan struct{})}
+	var req *spawn
+	select {
+	case req = <-freeSpawns:
+	default:
+		req = &spawn{done: make(chan struct{}, 1)}
+	}
+	req.owner, req.path, req.argv, req.standIn = owner, path, argv, standIn
+	req.files = append(req.files[:0], attr.Files...)
+	req.attr = syscall.ProcAttr{Dir: attr.Dir, Env: attr.Env, Files: req.files}
+	if attr.Sys != nil {
+		req.sys = *attr.Sys
+		req.attr.Sys = &req.sys
+	}
 	r.spawns <- req
 	<-req.done
-	return req.pid, req.err
+	pid, err := req.pid, req.err
+	clear(req.files)
+	*req = spawn{files: req.files[:0], done: req.done}
+	if cap(req.files) <= 16 { // not one made for a high notification-fd
+		select {
+		case freeSpawns <- req:
+		default:
+		}
+	}
+	return pid, err
 }
 
 func (r *reaper) spawner() {
@@ -202,7 +231,7 @@ func (r *reaper) spawner() {
 		}
 		idle.Reset(poolIdle)
 		quick := pool.get()
-		usable := quick.prepare(req.path, req.argv, req.attr, req.standIn)
+		usable := quick.prepare(req.path, req.argv, &req.attr, req.standIn)
 		r.mu.Lock()
 		nofile.mu.Lock()
 		if usable {
@@ -215,9 +244,9 @@ func (r *reaper) spawner() {
 			req.pid, req.err = quick.start()
 			nofile.mu.Unlock()
 		} else if lim, ok := nofile.trampoline(); ok {
-			req.pid, req.err = forkTrampoline(lim, req.path, req.argv, req.attr)
+			req.pid, req.err = forkTrampoline(lim, req.path, req.argv, &req.attr)
 		} else {
-			req.pid, req.err = syscall.ForkExec(req.path, req.argv, req.attr)
+			req.pid, req.err = syscall.ForkExec(req.path, req.argv, &req.attr)
 			nofile.mu.Unlock()
 		}
 		pool.put(quick, usable && req.err == nil)
@@ -225,7 +254,7 @@ func (r *reaper) spawner() {
 			r.owners[req.pid] = req.owner
 		}
 		r.mu.Unlock()
-		close(req.done)
+		req.done <- struct{}{}
 	}
 }
 
