@@ -151,8 +151,9 @@ func (c *quickChild) prepare(path string, argv []string, attr *syscall.ProcAttr,
 			c.cgroup = sys.CgroupFD
 		}
 	}
-	exe, cwd := selfExePath(), unix.AT_FDCWD
-	if _, _, e := unix.Syscall(unix.SYS_FACCESSAT, uintptr(cwd), uintptr(unsafe.Pointer(exe.p)), unix.X_OK); e != 0 {
+	exe := selfExePath()
+	fdcwd := unix.AT_FDCWD // a variable: as a constant, -100 is no uintptr
+	if _, _, e := unix.Syscall(unix.SYS_FACCESSAT, uintptr(fdcwd), uintptr(unsafe.Pointer(exe.p)), unix.X_OK); e != 0 {
 		return false
 	}
 	// Every string the child takes, NUL-terminated, in c.strs: sized
