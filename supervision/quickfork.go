@@ -48,11 +48,11 @@ type quickChild struct {
 	envv      []*byte // NULL-terminated
 	fds       []int   // the child's descriptor i is fds[i]
 	setpgid   bool
-	cgroup    int             // >= 0: clone3 into this cgroup
-	nofile    *syscall.Rlimit // nil: the parent's open-files limit
-	nofileLim syscall.Rlimit  // where nofile points otherwise
-	mask      uint64          // the signal mask ./run starts with
-	ignored   uint64          // bit sig-1: ignored when svscan started
+	cgroup    int            // >= 0: clone3 into this cgroup
+	nofile    syscall.Rlimit // the open-files limit, if setNofile
+	setNofile bool           // false: the parent's limit stays
+	mask      uint64         // the signal mask ./run starts with
+	ignored   uint64         // bit sig-1: ignored when svscan started
 	stack     []byte
 
 	// Where the strings and the lists above are kept: made for the
@@ -300,17 +300,6 @@ func childNofile() (lim syscall.Rlimit, set, ok bool) {
 	return lim, false, true
 }
 
-// setNofile takes childNofile's answer: the limit is kept in c, for the
-// child to set.
-func (c *quickChild) setNofile(lim syscall.Rlimit, set, ok bool) bool {
-	c.nofile = nil
-	if set {
-		c.nofileLim = lim
-		c.nofile = &c.nofileLim
-	}
-	return ok
-}
-
 // start clones the child and returns its pid. The clone happens under
 // syscall.ForkLock (so that no descriptor made meanwhile without
 // close-on-exec leaks into it, as with ForkExec) with every signal
@@ -430,8 +419,8 @@ func quickChildMain(c *quickChild) {
 	for i = len(c.fds); i < 3; i++ {
 		syscall.RawSyscall(syscall.SYS_CLOSE, uintptr(i), 0, 0)
 	}
-	if c.nofile != nil {
-		syscall.RawSyscall6(syscall.SYS_PRLIMIT64, 0, syscall.RLIMIT_NOFILE, uintptr(unsafe.Pointer(c.nofile)), 0, 0, 0)
+	if c.setNofile {
+		syscall.RawSyscall6(syscall.SYS_PRLIMIT64, 0, syscall.RLIMIT_NOFILE, uintptr(unsafe.Pointer(&c.nofile)), 0, 0, 0)
 	}
 	_, _, err = syscall.RawSyscall(syscall.SYS_EXECVE, uintptr(unsafe.Pointer(c.path)), uintptr(unsafe.Pointer(&c.argv[0])), uintptr(unsafe.Pointer(&c.envv[0])))
 

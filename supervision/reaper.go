@@ -235,7 +235,7 @@ func (r *reaper) spawner() {
 		r.mu.Lock()
 		nofile.mu.Lock()
 		if usable {
-			usable = quick.setNofile(childNofile())
+			quick.nofile, quick.setNofile, usable = childNofile()
 		}
 		if usable {
 			// What a failed clone says (EAGAIN, or clone3's refusal
