@@ -159,8 +159,7 @@ func (c *quickChild) prepare(path string, argv []string, attr *syscall.ProcAttr,
 	// Every string the child takes, NUL-terminated, in c.strs: sized
 	// first, so that no append moves what a pointer was taken to.
 	const standArg = "supervise"
-	standEnv := len(StandInEnv) + len("=00000 ") + len(standIn)
-	size := len(path) + len(attr.Dir) + len(standArg) + standEnv + 4
+	size := len(path) + len(attr.Dir) + len(standArg) + len(standInHead) + len(standIn) + 4
 	for _, a := range argv {
 		size += len(a) + 1
 	}
@@ -206,10 +205,9 @@ func (c *quickChild) prepare(path string, argv []string, attr *syscall.ProcAttr,
 		return false
 	}
 	at := len(c.strs)
-	c.strs = append(append(append(c.strs, StandInEnv...), "=00000 "...), standIn...)
-	c.strs = append(c.strs, 0)
+	c.strs = append(appendStandInVar(c.strs, standIn), 0)
 	env := &c.strs[at]
-	c.errnoDigits = c.strs[at+len(StandInEnv)+1 : at+len(StandInEnv)+6]
+	c.errnoDigits = standInDigits(c.strs[at:])
 	c.standPath = exe.p
 	arg0, _ := c.cstring(standArg)
 	c.ptrs = append(c.ptrs, arg0, nil, env, nil)

@@ -110,14 +110,26 @@ func (s *Supervisor) fork() event {
 // decimal digits, a space, and the message.
 const StandInEnv = "DAEMONTOOLS_SUPERVISE_REPORT"
 
-// standInVar is the stand-in's variable reporting errno and msg. The
-// errno's digits are b[len(StandInEnv)+1:][:5], where a cloned child
-// whose exec fails writes its own (quickfork.go).
+// standInVar is the stand-in's variable reporting errno and msg.
 func standInVar(errno syscall.Errno, msg string) []byte {
-	b := []byte(StandInEnv + "=00000 " + msg)
-	putErrno(b[len(StandInEnv)+1:len(StandInEnv)+6], uint32(errno))
+	b := appendStandInVar(nil, msg)
+	putErrno(standInDigits(b), uint32(errno))
 	return b
 }
+
+// appendStandInVar appends the stand-in's variable for msg to b, with
+// the errno's digits zero: a cloned child whose exec fails writes its
+// own there (quickfork.go), through standInDigits.
+func appendStandInVar(b []byte, msg string) []byte {
+	return append(append(b, standInHead...), msg...)
+}
+
+// standInHead is what comes before the message.
+const standInHead = StandInEnv + "=00000 "
+
+// standInDigits is where the errno's digits are in v, a variable that
+// appendStandInVar began.
+func standInDigits(v []byte) []byte { return v[len(StandInEnv)+1 : len(StandInEnv)+6] }
 
 // putErrno writes e into b in decimal, with leading zeros. The cloned
 // child calls it, so it is nosplit and not instrumented.
