@@ -13,7 +13,8 @@
 // the kernel left them (only AX, CX, DX, SI, DI, R8, R10, R11, R12 and
 // R13 are used, none of which the runtime's entry reads). Last, it maps
 // in the pages the runtime is about to fault in one by one
-// (populate.go).
+// (populate.go), and sets how much of the heap the prefault package
+// maps in once the runtime is up (heapWindow).
 TEXT ·entry(SB),NOSPLIT|NOFRAME,$0-0
 	// Started as the open-files trampoline (nofile.go)? argc >= 6 and
 	// argv[0] is trampolineName.
@@ -243,6 +244,13 @@ populate:
 	SYSCALL
 	CMPQ	R12, $const_populateText
 	JEQ	done
+	// heapWindow: how much heap prefault maps in (populate.go)
+	MOVQ	$const_heapWindowShort, AX
+	CMPQ	R12, $const_populateData
+	JNE	window
+	MOVQ	$const_heapWindowLoader, AX
+window:
+	MOVQ	AX, ·heapWindow(SB)
 	// madvise(noptrdata, edata-noptrdata, MADV_POPULATE_WRITE), or up
 	// to the end of the bss
 	LEAQ	runtime·noptrdata(SB), DI

@@ -134,3 +134,60 @@ func TestStartPopulates(t *testing.T) {
 		})
 	}
 }
+
+// After the runtime has started, the prefault package maps in the heap
+// window the entry point chose (privs/populate.go): 512 KiB for a
+// short-lived applet, 256 KiB for a chain loader, none for a long-lived
+// one. Read from strace: the one MADV_POPULATE_WRITE outside the
+// executable's own mappings, and its length.
+func TestStartPopulatesHeap(t *testing.T) {
+	if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
+		t.Skip("the entry point is linux/amd64 only")
+	}
+	strace := apptest.Strace(t)
+	bin := apptest.PlainBinDir(t)
+	logs, env, out := t.TempDir(), t.TempDir(), t.TempDir()
+	for i, c := range []struct {
+		name string
+		argv []string
+		want string // the window's length, "" for none
+	}{
+		{"tai64n", []string{"tai64n"}, "524288"},
+		{"daemontools svok", []string{"daemontools", "svok", logs}, "524288"},
+		{"envdir DIR true", []string{"envdir", env, "true"}, "262144"},
+		{"multilog", []string{"multilog", logs + "/main"}, ""},
+		{"daemontools multilog", []string{"daemontools", "multilog", logs + "/other"}, ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			trace := filepath.Join(out, strconv.Itoa(i))
+			cmd := exec.Command(strace, append([]string{"-f", "-qq", "-e", "trace=madvise", "-o", trace, filepath.Join(bin, c.argv[0])}, c.argv[1:]...)...)
+			cmd.Env = append(os.Environ(), "PATH=/usr/bin:/bin")
+			cmd.Run() // svok's exit status says the directory is not supervised
+			text, err := os.ReadFile(trace)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, line := range strings.Split(string(text), "\n") {
+				i := strings.Index(line, "madvise(0x")
+				if i < 0 || !strings.Contains(line, "MADV_POPULATE_WRITE") {
+					continue
+				}
+				f := strings.Split(line[i+len("madvise("):], ", ")
+				addr, err := strconv.ParseUint(strings.TrimPrefix(f[0], "0x"), 16, 64)
+				if err != nil || len(f) < 3 {
+					t.Fatalf("unexpected strace line %q", line)
+				}
+				if addr >= 1<<32 { // not the executable's data (linked at 0x400000)
+					got = append(got, f[1])
+				}
+			}
+			switch {
+			case c.want == "" && len(got) != 0:
+				t.Errorf("heap populated (%v), want none for a long-lived applet\n%s", got, text)
+			case c.want != "" && (len(got) != 1 || got[0] != c.want):
+				t.Errorf("heap populated %v, want one window of %s bytes\n%s", got, c.want, text)
+			}
+		})
+	}
+}
