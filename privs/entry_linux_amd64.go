@@ -19,3 +19,8 @@ const EntrySymbol = "github.com/daemontools-go/daemontools/privs.entry"
 //
 //go:linkname heapWindow
 var heapWindow uintptr
+
+// classOf is the entry point's lookup in populateClasses
+// (start_linux_amd64.s), with its arguments in registers: not callable
+// from Go.
+func classOf()

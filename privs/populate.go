@@ -15,12 +15,18 @@ package privs
 // bss are private: populated, each page the process would never have
 // written costs a page of memory for its whole life (measured: 164 KiB
 // for a multilog, against 916 KiB of its own). So how much is mapped
-// depends on the applet that argv names, looked up in populateClasses:
+// depends on the applet that argv names, looked up in populateClasses,
+// and for a chain loader on the rest of its command line:
 //
 //   - populateText (the long-lived applets): the text only;
-//   - populateData (the chain loaders, which may run a long-lived
-//     applet in their process, see runInProcess): the text and the
-//     file-backed data, not the bss;
+//   - populateData and populateWait (the chain loaders, which may run a
+//     long-lived applet in their process, see runInProcess; setlock and
+//     fghack, which may wait as long as a daemon runs): the text and
+//     the file-backed data, not the bss, when the loader is setlock or
+//     fghack or a word of its command line names one of them or a
+//     long-lived applet (`envdir ./env setuidgid log multilog t
+//     ./main`); otherwise (`envdir ./env setuidgid www nginx`) the
+//     whole chain is short-lived, and is mapped in as one;
 //   - anything else (the short-lived clients and filters, the
 //     dispatcher's own commands): the text, the data and the bss.
 //
@@ -30,18 +36,18 @@ const (
 	populateText  = 1
 	populateData  = 2
 	populateArgv1 = 3
+	populateWait  = 4
 )
 
 // The heap the prefault package maps in once the runtime has started
-// (heapWindow), by class: none for a long-lived applet; for a short-lived
-// one, what svok, svstat, svc and tai64n touch after the runtime's own
-// start-up (200 to 900 KiB above the first package's allocation,
-// measured with perf's page-fault addresses); for a chain loader, less,
-// because a multilog at the end of the chain keeps every populated page
-// it does not use: 256 KiB costs such a multilog 28 KiB (Pss_Anon 1036
-// against 1008 KiB), 512 KiB cost it 150. Measured on the chain
-// `envdir e setuidgid nobody softlimit -o 100 true`: 1.12 times
-// daemontools' with 256 KiB, 1.13 with 512, 1.22 with none.
+// (heapWindow): none for a long-lived applet; for a short-lived one and
+// a short-lived chain, what svok, svstat, svc and tai64n touch after
+// the runtime's own start-up (200 to 900 KiB above the first package's
+// allocation, measured with perf's page-fault addresses); for a chain
+// that may stay, less, because a multilog at its end keeps every
+// populated page it does not use: 256 KiB costs such a multilog 28 KiB
+// (Pss_Anon 1036 against 1008 KiB), 512 KiB cost it 150, and the bss
+// 150 to 190 more.
 const (
 	heapWindowShort  = 512 << 10
 	heapWindowLoader = 256 << 10
@@ -61,9 +67,9 @@ var populateClasses = [...]byte{
 	populateData, 'e', 'n', 'v', 'u', 'i', 'd', 'g', 'i', 'd', 0,
 	populateData, 's', 'e', 't', 'u', 'i', 'd', 'g', 'i', 'd', 0,
 	populateData, 's', 'o', 'f', 't', 'l', 'i', 'm', 'i', 't', 0,
-	populateData, 's', 'e', 't', 'l', 'o', 'c', 'k', 0,
+	populateWait, 's', 'e', 't', 'l', 'o', 'c', 'k', 0,
 	populateData, 'p', 'g', 'r', 'p', 'h', 'a', 'c', 'k', 0,
-	populateData, 'f', 'g', 'h', 'a', 'c', 'k', 0,
+	populateWait, 'f', 'g', 'h', 'a', 'c', 'k', 0,
 	populateArgv1, 'd', 'a', 'e', 'm', 'o', 'n', 't', 'o', 'o', 'l', 's', 0,
 	0,
 }

@@ -11,7 +11,8 @@
 // ignored, and which of fds 0-2 are closed. Then it jumps to the
 // runtime's own entry point with the registers and the stack exactly as
 // the kernel left them (only AX, CX, DX, SI, DI, R8, R10, R11, R12 and
-// R13 are used, none of which the runtime's entry reads). Last, it maps
+// R13 are used, none of which the runtime's entry reads, and the stack
+// only below argc, for classOf's return address). Last, it maps
 // in the pages the runtime is about to fault in one by one
 // (populate.go), and sets how much of the heap the prefault package
 // maps in once the runtime is up (heapWindow).
@@ -175,63 +176,49 @@ fdnext:
 	JNE	fdloop
 
 	// What to map in before the runtime starts (populate.go): R12 is
-	// the class of the applet argv names, found in populateClasses.
-	// DI is the name: the base name of argv[0], or argv[1] after
-	// "daemontools" (R13 counts the lookups, two at most).
+	// the class of the applet argv names, found in populateClasses:
+	// argv[0]'s base name, or argv[1]'s after "daemontools".
 	MOVQ	$0, R12
 	MOVQ	0(SP), AX
 	TESTQ	AX, AX
 	JEQ	populate
-	MOVQ	8(SP), SI
-	MOVQ	SI, DI
-base:
-	MOVBLZX	(SI), AX
-	INCQ	SI
-	TESTL	AX, AX
-	JEQ	lookup0
-	CMPL	AX, $47 // '/'
-	JNE	base
-	MOVQ	SI, DI
-	JMP	base
-lookup0:
-	MOVQ	$0, R13
-lookup:
-	INCQ	R13
-	LEAQ	·populateClasses(SB), R8
-entryclass:
-	MOVBLZX	(R8), R10
-	TESTL	R10, R10
-	JEQ	populate
-	LEAQ	1(R8), SI
-	MOVQ	DI, R11
-cmp:
-	MOVBLZX	(SI), AX
-	MOVBLZX	(R11), CX
-	CMPL	AX, CX
-	JNE	skip
-	TESTL	AX, AX
-	JEQ	matched
-	INCQ	SI
-	INCQ	R11
-	JMP	cmp
-skip:
-	MOVBLZX	(SI), AX
-	INCQ	SI
-	TESTL	AX, AX
-	JNE	skip
-	MOVQ	SI, R8
-	JMP	entryclass
-matched:
+	MOVQ	8(SP), DI
+	CALL	·classOf(SB)
 	CMPQ	R10, $const_populateArgv1
 	JNE	classed
-	CMPQ	R13, $1
-	JNE	populate
 	CMPQ	0(SP), $2
 	JLT	populate
 	MOVQ	16(SP), DI
-	JMP	lookup
+	CALL	·classOf(SB)
+	CMPQ	R10, $const_populateArgv1
+	JEQ	populate
 classed:
 	MOVQ	R10, R12
+	CMPQ	R12, $const_populateWait
+	JNE	loader
+	MOVQ	$const_populateData, R12
+	JMP	populate
+loader:
+	// A chain loader is mapped in as a short-lived applet unless a
+	// word of its command line (R13 counts them) names a program that
+	// may stay in this process: a long-lived applet, setlock or
+	// fghack.
+	CMPQ	R12, $const_populateData
+	JNE	populate
+	MOVQ	$1, R13
+words:
+	CMPQ	R13, 0(SP)
+	JGE	short
+	MOVQ	8(SP)(R13*8), DI
+	CALL	·classOf(SB)
+	CMPQ	R10, $const_populateText
+	JEQ	populate
+	CMPQ	R10, $const_populateWait
+	JEQ	populate
+	INCQ	R13
+	JMP	words
+short:
+	MOVQ	$0, R12
 
 populate:
 	// madvise(text, etext-text, MADV_POPULATE_READ)
@@ -268,3 +255,46 @@ write:
 done:
 	MOVQ	$1, ·startCaptured(SB)
 	JMP	_rt0_amd64_linux(SB)
+
+// classOf sets R10 to the class of the base name of the NUL-terminated
+// path at DI in populateClasses, 0 when it is not there. It uses AX, CX,
+// SI, DI, R8 and R11, and only the return address's slot of the stack,
+// below the kernel's argc: entry calls it before the runtime starts.
+TEXT ·classOf(SB),NOSPLIT|NOFRAME,$0-0
+	MOVQ	DI, SI
+base:
+	MOVBLZX	(SI), AX
+	INCQ	SI
+	TESTL	AX, AX
+	JEQ	lookup
+	CMPL	AX, $47 // '/'
+	JNE	base
+	MOVQ	SI, DI
+	JMP	base
+lookup:
+	LEAQ	·populateClasses(SB), R8
+entryclass:
+	MOVBLZX	(R8), R10
+	TESTL	R10, R10
+	JEQ	found
+	LEAQ	1(R8), SI
+	MOVQ	DI, R11
+cmp:
+	MOVBLZX	(SI), AX
+	MOVBLZX	(R11), CX
+	CMPL	AX, CX
+	JNE	skip
+	TESTL	AX, AX
+	JEQ	found
+	INCQ	SI
+	INCQ	R11
+	JMP	cmp
+skip:
+	MOVBLZX	(SI), AX
+	INCQ	SI
+	TESTL	AX, AX
+	JNE	skip
+	MOVQ	SI, R8
+	JMP	entryclass
+found:
+	RET

@@ -75,9 +75,10 @@ func segments(t *testing.T, pid int, exe string) (text, data, bss segment) {
 
 // The entry point maps in the executable's text for every applet, and
 // its data and bss by what the applet is (privs/populate.go): all of
-// them for a short-lived one, the file-backed data and not the bss for
-// a chain loader (here envdir, running tai64n in its own process), and
-// neither for a long-lived one.
+// them for a short-lived one and a chain of loaders that ends in one
+// (here envdir, running tai64n in its own process), the file-backed
+// data and not the bss for a chain that names a program that may stay
+// (multilog) and for setlock, and neither for a long-lived one.
 func TestStartPopulates(t *testing.T) {
 	if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
 		t.Skip("the entry point is linux/amd64 only")
@@ -99,7 +100,9 @@ func TestStartPopulates(t *testing.T) {
 	}{
 		{"tai64n", []string{"tai64n"}, true, true},
 		{"daemontools tai64n", []string{"daemontools", "tai64n"}, true, true},
-		{"envdir DIR tai64n", []string{"envdir", env, filepath.Join(bin, "tai64n")}, true, false},
+		{"envdir DIR tai64n", []string{"envdir", env, filepath.Join(bin, "tai64n")}, true, true},
+		{"envdir DIR multilog", []string{"envdir", env, filepath.Join(bin, "multilog"), logs + "/third"}, true, false},
+		{"setlock FILE tai64n", []string{"setlock", filepath.Join(logs, "lock"), filepath.Join(bin, "tai64n")}, true, false},
 		{"multilog", []string{"multilog", logs + "/main"}, false, false},
 		{"daemontools multilog", []string{"daemontools", "multilog", logs + "/other"}, false, false},
 	} {
@@ -137,8 +140,9 @@ func TestStartPopulates(t *testing.T) {
 
 // After the runtime has started, the prefault package maps in the heap
 // window the entry point chose (privs/populate.go): 512 KiB for a
-// short-lived applet, 256 KiB for a chain loader, none for a long-lived
-// one. Read from strace: the one MADV_POPULATE_WRITE outside the
+// short-lived applet and a chain of loaders that ends elsewhere,
+// 256 KiB for a chain that names a program that may stay, none for a
+// long-lived one. Read from strace: the one MADV_POPULATE_WRITE outside the
 // executable's own mappings, and its length.
 func TestStartPopulatesHeap(t *testing.T) {
 	if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
@@ -154,7 +158,9 @@ func TestStartPopulatesHeap(t *testing.T) {
 	}{
 		{"tai64n", []string{"tai64n"}, "524288"},
 		{"daemontools svok", []string{"daemontools", "svok", logs}, "524288"},
-		{"envdir DIR true", []string{"envdir", env, "true"}, "262144"},
+		{"envdir DIR true", []string{"envdir", env, "true"}, "524288"},
+		{"envdir DIR multilog", []string{"envdir", env, "multilog", logs + "/third"}, "262144"},
+		{"daemontools envdir DIR fghack true", []string{"daemontools", "envdir", env, "fghack", "true"}, "262144"},
 		{"multilog", []string{"multilog", logs + "/main"}, ""},
 		{"daemontools multilog", []string{"daemontools", "multilog", logs + "/other"}, ""},
 	} {
